@@ -1,0 +1,167 @@
+import type { Engine } from '../../daemon/engine';
+import { invalidParameter } from '../../util/errors';
+import { frame, StdStream } from '../http/stdcopy';
+import { boolParam, filtersParam, intParam } from '../http/query';
+import type { RequestContext } from '../http/context';
+import type { Router } from '../http/router';
+import type { CreateBody } from '../../engine/containers/create-config';
+import type { WaitCondition } from '../../engine/containers/service';
+import { compareVersions } from '../http/version';
+import { parseTimeParam } from './system';
+import type { OutputStream } from '../../engine/runtime/attach-hub';
+
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+const RAW = 'application/vnd.docker.raw-stream';
+/** Output queued for a client that does not read, before it is cut off rather than stall the container. */
+const MAX_CLIENT_BACKLOG = 16 * 1024 * 1024;
+
+function streamMediaType(ctx: RequestContext, tty: boolean): string {
+  return !tty && compareVersions(ctx.apiVersion, '1.42') >= 0 ? MULTIPLEXED : RAW;
+}
+
+function encodeOutput(tty: boolean, stream: OutputStream, data: Buffer): Buffer {
+  return tty ? data : frame(stream === 'stderr' ? StdStream.Stderr : StdStream.Stdout, data);
+}
+
+export function registerContainerRoutes(r: Router, engine: Engine): void {
+  const containers = engine.containers;
+
+  r.post('/containers/create', async (ctx) => {
+    const body = await ctx.json<CreateBody>();
+    const name = ctx.query.get('name') ?? undefined;
+    ctx.sendJson(201, await containers.create(body, name || undefined));
+  });
+
+  r.get('/containers/json', (ctx) => {
+    ctx.sendJson(
+      200,
+      containers.list({ all: boolParam(ctx.query, 'all'), limit: intParam(ctx.query, 'limit'), filters: filtersParam(ctx.query) }),
+    );
+  });
+
+  r.get('/containers/{id}/json', (ctx) => ctx.sendJson(200, containers.inspect(ctx.param('id'))));
+
+  r.post('/containers/{id}/start', async (ctx) => {
+    await containers.start(ctx.param('id'));
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/stop', async (ctx) => {
+    await containers.stop(ctx.param('id'), intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/restart', async (ctx) => {
+    await containers.restart(ctx.param('id'), intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/kill', async (ctx) => {
+    await containers.kill(ctx.param('id'), ctx.query.get('signal') || 'SIGKILL');
+    ctx.sendStatus(204);
+  });
+
+  r.delete('/containers/{id}', async (ctx) => {
+    await containers.remove(ctx.param('id'), { force: boolParam(ctx.query, 'force') });
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') || 'not-running') as WaitCondition;
+    const abort = new AbortController();
+    const result = containers.wait(ctx.param('id'), condition, abort.signal);
+    ctx.startStream('application/json');
+    ctx.onClientGone(() => abort.abort());
+    try {
+      const body = await result;
+      ctx.res.end(JSON.stringify(body) + '\n');
+    } catch {
+      ctx.res.destroy();
+    }
+  });
+
+  r.post('/containers/{id}/resize', (ctx) => {
+    const h = intParam(ctx.query, 'h', 0)!;
+    const w = intParam(ctx.query, 'w', 0)!;
+    if (h < 0 || w < 0) throw invalidParameter('invalid resize dimensions');
+    containers.resize(ctx.param('id'), h, w);
+    ctx.sendStatus(200);
+  });
+
+  r.post('/containers/{id}/attach', (ctx) => {
+    const id = ctx.param('id');
+    const c = containers.get(id);
+    const tty = c.Config.Tty;
+    const q = ctx.query;
+    const opts = {
+      stdin: boolParam(q, 'stdin'),
+      stdout: boolParam(q, 'stdout'),
+      stderr: boolParam(q, 'stderr'),
+      stream: boolParam(q, 'stream'),
+      logs: boolParam(q, 'logs'),
+      detachKeys: q.get('detachKeys') ?? undefined,
+    };
+    // Validate before hijacking so errors come back as ordinary HTTP errors.
+    containers.checkAttachable(id, opts.detachKeys);
+    const conn = ctx.hijack(streamMediaType(ctx, tty));
+    let cut = false;
+    const session = containers.attach(id, opts, {
+      output(stream, data) {
+        if (cut) return;
+        conn.write(encodeOutput(tty, stream, data));
+        if (ctx.upgrade && ctx.upgrade.socket.writableLength > MAX_CLIENT_BACKLOG) {
+          cut = true;
+          conn.destroy();
+        }
+      },
+      end() {
+        conn.end();
+      },
+    });
+    conn.input.on('data', (d: Buffer) => session.pushStdin(d));
+    conn.input.on('end', () => session.endStdin());
+    conn.input.on('error', () => undefined);
+    conn.onClose(() => containers.detachSession(id, session));
+  });
+
+  r.get('/containers/{id}/logs', async (ctx) => {
+    const q = ctx.query;
+    const id = ctx.param('id');
+    const c = containers.get(id);
+    const stdout = boolParam(q, 'stdout');
+    const stderr = boolParam(q, 'stderr');
+    if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
+    const tailRaw = q.get('tail') ?? 'all';
+    const tail = tailRaw === 'all' || tailRaw === '' ? undefined : Number(tailRaw);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidParameter(`invalid value for "tail": "${tailRaw}"`);
+    const since = parseTimeParam(q.get('since'));
+    const until = parseTimeParam(q.get('until'));
+    const timestamps = boolParam(q, 'timestamps');
+    const tty = c.Config.Tty;
+    ctx.startStream(streamMediaType(ctx, tty));
+    const abort = new AbortController();
+    ctx.onClientGone(() => abort.abort());
+    await containers.logs(
+      id,
+      {
+        stdout,
+        stderr,
+        follow: boolParam(q, 'follow'),
+        tail,
+        sinceNs: since !== undefined && since > 0 ? BigInt(Math.floor(since)) : undefined,
+        untilNs: until !== undefined && until > 0 ? BigInt(Math.floor(until)) : undefined,
+      },
+      async (rec) => {
+        const data = timestamps ? Buffer.concat([Buffer.from(rec.timestamp + ' '), rec.data]) : rec.data;
+        if (!ctx.res.write(encodeOutput(tty, rec.stream, data))) {
+          await new Promise<void>((resolve) => {
+            ctx.res.once('drain', resolve);
+            abort.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }
+      },
+      abort.signal,
+    );
+    ctx.res.end();
+  });
+}

@@ -1,0 +1,13 @@
+import type { Engine } from '../../daemon/engine';
+import { Router } from '../http/router';
+import { registerContainerRoutes } from './containers';
+import { registerImageRoutes } from './images';
+import { registerSystemRoutes } from './system';
+
+export function buildRouter(engine: Engine): Router {
+  const r = new Router();
+  registerSystemRoutes(r, engine);
+  registerContainerRoutes(r, engine);
+  registerImageRoutes(r, engine);
+  return r;
+}

@@ -1,0 +1,6 @@
+export * from './client';
+export * from './errors';
+export * from './host';
+export * from './streams';
+export * from './transport';
+export * from './types';

@@ -1,0 +1,146 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ContainerService } from '../engine/containers/service';
+import { ContainerStore } from '../engine/containers/store';
+import { EventBus } from '../engine/events/bus';
+import { ImageService } from '../engine/images/service';
+import { ContainerRuntime } from '../engine/runtime/runtime';
+import { OverlaySnapshotter } from '../engine/snapshots/overlay';
+import { ENGINE_VERSION } from '../api/http/context';
+import type { DaemonConfig } from './config';
+
+/** The engine's services, wired together; the API routes talk only to these. */
+export class Engine {
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly images: ImageService,
+    readonly containers: ContainerService,
+    readonly runtime: ContainerRuntime,
+    readonly events: EventBus,
+  ) {}
+
+  static async open(config: DaemonConfig): Promise<Engine> {
+    fs.mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
+    const events = new EventBus();
+    const images = await ImageService.open(config.dataRoot);
+    const runtime = new ContainerRuntime({
+      execRoot: config.execRoot,
+      runtimeBinary: config.runtime,
+      conmonBinary: config.conmon,
+      cgroupParent: config.cgroupParent,
+    });
+    runtime.init();
+    const store = new ContainerStore(path.join(config.dataRoot, 'containers'));
+    store.load();
+    const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
+    const containers = new ContainerService({ store, runtime, images, snapshots, events });
+    await containers.reconcile();
+    return new Engine(config, images, containers, runtime, events);
+  }
+
+  shutdown(): void {
+    this.runtime.shutdown();
+  }
+
+  info(): object {
+    const counts = this.containers.count();
+    return {
+      ID: this.config.engineId,
+      Containers: counts.total,
+      ContainersRunning: counts.running,
+      ContainersPaused: counts.paused,
+      ContainersStopped: counts.stopped,
+      Images: this.images.count(),
+      Driver: 'overlay2',
+      DriverStatus: [
+        ['Backing Filesystem', 'extfs'],
+        ['Supports d_type', 'true'],
+        ['Using metacopy', 'false'],
+        ['Native Overlay Diff', 'true'],
+        ['userxattr', 'false'],
+      ],
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['k8s-file'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      Debug: this.config.logLevel === 'debug',
+      NFd: countFds(),
+      OomKillDisable: true,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'k8s-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: cgroupVersion(),
+      NEventsListener: 0,
+      KernelVersion: os.release(),
+      OperatingSystem: operatingSystem(),
+      OSVersion: osVersion(),
+      OSType: 'linux',
+      Architecture: os.machine(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      NCPU: os.cpus().length,
+      MemTotal: os.totalmem(),
+      GenericResources: null,
+      DockerRootDir: this.config.dataRoot,
+      HttpProxy: process.env.HTTP_PROXY ?? '',
+      HttpsProxy: process.env.HTTPS_PROXY ?? '',
+      NoProxy: process.env.NO_PROXY ?? '',
+      Name: os.hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: ENGINE_VERSION,
+      Runtimes: { runc: { path: this.config.runtime } },
+      DefaultRuntime: 'runc',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: 'catatonit',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=seccomp,profile=builtin'],
+      CDISpecDirs: [],
+      Warnings: [],
+    };
+  }
+}
+
+function cgroupVersion(): string {
+  return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
+}
+
+function countFds(): number {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
+
+function readOsRelease(): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    for (const line of fs.readFileSync('/etc/os-release', 'utf8').split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line);
+      if (m) out[m[1]!] = m[2]!.replace(/^"|"$/g, '');
+    }
+  } catch {
+    /* unknown OS */
+  }
+  return out;
+}
+
+function operatingSystem(): string {
+  return readOsRelease().PRETTY_NAME ?? 'Linux';
+}
+function osVersion(): string {
+  return readOsRelease().VERSION_ID ?? '';
+}

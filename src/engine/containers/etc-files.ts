@@ -1,0 +1,42 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomicSync } from '../../util/atomic';
+import type { ContainerRecord } from './types';
+
+export interface EtcFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+export function etcPaths(containerDir: string): EtcFiles {
+  return {
+    hosts: path.join(containerDir, 'hosts'),
+    hostname: path.join(containerDir, 'hostname'),
+    resolvConf: path.join(containerDir, 'resolv.conf'),
+  };
+}
+
+const BASE_HOSTS = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::\tip6-localnet',
+  'ff00::\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
+/** The files Docker bind-mounts over /etc/hosts, /etc/hostname and /etc/resolv.conf. */
+export function writeEtcFiles(containerDir: string, c: ContainerRecord, hostResolvConf = '/etc/resolv.conf'): EtcFiles {
+  const p = etcPaths(containerDir);
+  writeFileAtomicSync(p.hostname, `${c.Config.Hostname}\n`);
+  writeFileAtomicSync(p.hosts, BASE_HOSTS.join('\n') + '\n');
+  let resolv = '';
+  try {
+    resolv = fs.readFileSync(hostResolvConf, 'utf8');
+  } catch {
+    /* no resolver configured on the host */
+  }
+  writeFileAtomicSync(p.resolvConf, resolv);
+  return p;
+}

@@ -1,0 +1,517 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { EngineError, conflict, invalidParameter, noSuchContainer, notModified } from '../../util/errors';
+import { newId } from '../../util/ids';
+import { log } from '../../util/log';
+import type { EventBus } from '../events/bus';
+import type { ImageService } from '../images/service';
+import { RuntimeCreateError } from '../runtime/conmon';
+import type { ContainerRuntime } from '../runtime/runtime';
+import { buildSpec } from '../runtime/spec';
+import { resolveUser } from '../runtime/user';
+import type { OverlaySnapshotter } from '../snapshots/overlay';
+import { AttachSession, parseDetachKeys, type AttachSink } from './attach';
+import { buildRecord, type CreateBody } from './create-config';
+import { etcPaths, writeEtcFiles } from './etc-files';
+import { containerFilter } from './filters';
+import { KeyedMutex } from './locks';
+import { streamLogs, type LogOptions } from './logs';
+import type { ContainerStore } from './store';
+import type { ContainerRecord } from './types';
+import { ZERO_TIME } from './types';
+import { inspectView, summaryView } from './view';
+import { generateName, validateName } from './names';
+import type { LogRecord } from '../runtime/log-reader';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  runtime: ContainerRuntime;
+  images: ImageService;
+  snapshots: OverlaySnapshotter;
+  events: EventBus;
+}
+
+/** Exit code moby records when the runtime could not start the process, by the kind of failure. */
+function startFailureExitCode(message: string, command: string): number {
+  const m = message.toLowerCase();
+  if (m.includes(command.toLowerCase()) && (m.includes('executable file not found') || m.includes('no such file or directory'))) return 127;
+  if (m.includes('permission denied')) return 126;
+  return 128;
+}
+
+/** Normalises a signal given as `KILL`, `SIGKILL` or `9` to the runtime's name form. */
+export function parseSignal(sig: string): string {
+  const s = sig.trim().toUpperCase();
+  if (/^[0-9]+$/.test(s)) {
+    const n = Number(s);
+    const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+    if (!name || n === 0) throw invalidParameter(`Invalid signal: ${sig}`);
+    return name;
+  }
+  const name = s.startsWith('SIG') ? s : `SIG${s}`;
+  if (!(name in osConstants.signals)) throw invalidParameter(`Invalid signal: ${sig}`);
+  return name;
+}
+
+/** The container life cycle: create, start, attach, wait, stop, kill, remove, logs, and recovery after a restart. */
+export class ContainerService {
+  private readonly mutex = new KeyedMutex();
+  private readonly pendingAttach = new Map<string, Set<AttachSession>>();
+  private readonly exitListeners = new Map<string, Set<(code: number) => void>>();
+  private readonly removeListeners = new Map<string, Set<(code: number) => void>>();
+
+  constructor(private readonly d: ContainerServiceDeps) {}
+
+  private get store() {
+    return this.d.store;
+  }
+
+  count(): { total: number; running: number; paused: number; stopped: number } {
+    const all = this.store.all();
+    const running = all.filter((c) => c.State.Status === 'running').length;
+    const paused = all.filter((c) => c.State.Status === 'paused').length;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+
+  usesImage(imageId: string): ContainerRecord | undefined {
+    return this.store.all().find((c) => c.Image === imageId);
+  }
+
+  // ---- create ----
+
+  async create(body: CreateBody, requestedName?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidParameter('invalid JSON: config must be an object');
+    if (!body.Image || typeof body.Image !== 'string') throw invalidParameter('no image specified'); // moby: "No image specified"? kept lower-case as moby 28
+    const name = requestedName ? validateName(requestedName) : generateName((n) => this.store.nameTaken(n));
+    if (this.store.nameTaken(name)) throw this.store.nameConflict(name);
+    const image = this.d.images.get(body.Image);
+    const id = newId();
+    const rec = buildRecord({ id, name, body, imageId: image.id, imageRef: body.Image, imageConfig: image.config });
+    this.store.add(rec);
+    try {
+      this.d.snapshots.prepare(id);
+      this.store.save(rec);
+    } catch (err) {
+      this.store.remove(id);
+      this.d.snapshots.remove(id);
+      throw err;
+    }
+    this.d.events.publish('container', 'create', id, { image: rec.ImageRef, name });
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start ----
+
+  async start(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.mutex.run(c.Id, () => this.startLocked(c));
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
+    if (c.State.Running) throw notModified();
+    if (c.State.Status === 'removing' || !this.store.find(c.Id)) throw noSuchContainer(c.Id);
+    const image = this.d.images.get(c.Image);
+    const lowers = this.d.images.lowerDirs(image.id);
+    const dir = this.store.dir(c.Id);
+    const etc = writeEtcFiles(dir, c);
+    const user = resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p));
+    this.d.snapshots.prepare(c.Id);
+    const spec = buildSpec({
+      container: c,
+      user,
+      rootfsOverlay: this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]),
+      etcFiles: etc,
+      cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
+    });
+
+    let pid: number;
+    try {
+      pid = await this.d.runtime.create({
+        id: c.Id,
+        name: c.Name.slice(1),
+        spec,
+        logPath: this.logPath(c.Id),
+        tty: c.Config.Tty,
+        openStdin: c.Config.OpenStdin,
+        stdinOnce: c.Config.StdinOnce,
+      });
+      const hub = this.d.runtime.hub(c.Id);
+      if (hub) for (const s of this.pendingAttach.get(c.Id) ?? []) s.bind(hub);
+      this.pendingAttach.delete(c.Id);
+      await this.d.runtime.start(c.Id);
+    } catch (err) {
+      await this.d.runtime.cleanup(c.Id);
+      const runtimeMsg = err instanceof Error ? err.message : String(err);
+      const message =
+        err instanceof RuntimeCreateError
+          ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMsg}: unknown`
+          : runtimeMsg;
+      c.State.ExitCode = startFailureExitCode(message, c.Path);
+      c.State.Error = message;
+      this.store.save(c);
+      for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
+      this.pendingAttach.delete(c.Id);
+      if (c.HostConfig.AutoRemove) await this.removeLocked(c);
+      throw new EngineError(c.State.ExitCode === 128 ? 500 : 400, message);
+    }
+
+    c.State = {
+      ...c.State,
+      Status: 'running',
+      Running: true,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: pid,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: new Date().toISOString(),
+      FinishedAt: c.State.FinishedAt ?? ZERO_TIME,
+    };
+    c.ManuallyStopped = false;
+    this.store.save(c);
+    this.d.events.publish('container', 'start', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.runtime.onExit(c.Id, (code) => void this.handleExit(c.Id, code));
+  }
+
+  private emptyLowerDir(): string {
+    const dir = path.join(this.d.runtime.paths.execRoot, 'empty-layer');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Reads a file as the container would see it before start: its own upper dir, then the image layers. */
+  private readImageFile(id: string, lowers: string[], p: string): string | undefined {
+    for (const dir of [this.d.snapshots.upperDir(id), ...lowers]) {
+      try {
+        return fs.readFileSync(path.join(dir, p), 'utf8');
+      } catch {
+        /* not in this layer */
+      }
+    }
+    return undefined;
+  }
+
+  logPath(id: string): string {
+    return path.join(this.store.dir(id), 'container.log');
+  }
+
+  // ---- exit ----
+
+  private async handleExit(id: string, code: number): Promise<void> {
+    await this.mutex.run(id, async () => {
+      const c = this.store.find(id);
+      if (!c || (!c.State.Running && c.State.Status !== 'paused')) return;
+      const oom = this.d.runtime.oomKilled(id);
+      const finishedAt = (this.d.runtime.exitTime(id) ?? new Date()).toISOString();
+      await this.d.runtime.drainOutput(id);
+      await this.d.runtime.cleanup(id);
+      c.State = {
+        ...c.State,
+        Status: 'exited',
+        Running: false,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: oom,
+        Pid: 0,
+        ExitCode: code,
+        FinishedAt: finishedAt,
+      };
+      this.store.save(c);
+      if (oom) this.d.events.publish('container', 'oom', id, { image: c.ImageRef, name: c.Name.slice(1) });
+      this.d.events.publish('container', 'die', id, { exitCode: String(code), image: c.ImageRef, name: c.Name.slice(1) });
+      this.notify(this.exitListeners, id, code);
+      if (c.HostConfig.AutoRemove) await this.removeLocked(c);
+    });
+  }
+
+  private notify(map: Map<string, Set<(code: number) => void>>, id: string, code: number): void {
+    const set = map.get(id);
+    map.delete(id);
+    for (const fn of set ?? []) fn(code);
+  }
+
+  private listen(map: Map<string, Set<(code: number) => void>>, id: string, fn: (code: number) => void): () => void {
+    let set = map.get(id);
+    if (!set) map.set(id, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  // ---- wait ----
+
+  /** Resolves with the exit code when `condition` is met; `signal` aborts the wait (client gone). */
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } }> {
+    const c = this.store.get(ref);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalidParameter(`invalid condition: "${condition}"`);
+    const running = c.State.Running || c.State.Status === 'paused';
+    if (condition === 'not-running' && !running) return Promise.resolve({ StatusCode: c.State.ExitCode });
+    const map = condition === 'removed' ? this.removeListeners : this.exitListeners;
+    return new Promise((resolve, reject) => {
+      const off = this.listen(map, c.Id, (code) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ StatusCode: code });
+      });
+      const onAbort = () => {
+        off();
+        reject(new Error('wait aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ---- attach ----
+
+  /** The errors attach gives, raised before a client's connection is taken over. */
+  checkAttachable(ref: string, detachKeys?: string): number[] {
+    const c = this.store.get(ref);
+    if (c.State.Paused) throw conflict(`container ${c.Id} is paused, unpause the container before attach`);
+    try {
+      return parseDetachKeys(detachKeys ?? '');
+    } catch (err) {
+      throw invalidParameter((err as Error).message);
+    }
+  }
+
+  attach(
+    ref: string,
+    opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string },
+    sink: AttachSink,
+  ): AttachSession {
+    const c = this.store.get(ref);
+    const keys = this.checkAttachable(ref, opts.detachKeys);
+    const session = new AttachSession(
+      {
+        stdin: opts.stdin && c.Config.OpenStdin,
+        stdout: opts.stdout,
+        stderr: opts.stderr,
+        stdinOnce: c.Config.StdinOnce,
+        detachKeys: keys,
+        onDetach: () => this.d.events.publish('container', 'detach', c.Id, { image: c.ImageRef, name: c.Name.slice(1) }),
+      },
+      sink,
+    );
+    this.d.events.publish('container', 'attach', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    const bindLive = () => {
+      if (!opts.stream) return session.close();
+      const hub = this.d.runtime.hub(c.Id);
+      if (hub && c.State.Running) session.bind(hub);
+      else if (c.State.Status === 'created') {
+        let set = this.pendingAttach.get(c.Id);
+        if (!set) this.pendingAttach.set(c.Id, (set = new Set()));
+        set.add(session);
+      } else session.close();
+    };
+    if (opts.logs) {
+      void streamLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false }, (rec) =>
+        sink.output(rec.stream, rec.data),
+      ).then(bindLive, bindLive);
+    } else bindLive();
+    return session;
+  }
+
+  detachSession(ref: string, session: AttachSession): void {
+    session.close();
+    const c = this.store.find(ref);
+    if (c) this.pendingAttach.get(c.Id)?.delete(session);
+  }
+
+  resize(ref: string, rows: number, cols: number): void {
+    const c = this.store.get(ref);
+    if (!c.State.Running) throw conflict(`cannot resize a stopped container: unknown`);
+    if (c.Config.Tty) this.d.runtime.resize(c.Id, rows, cols);
+  }
+
+  // ---- logs ----
+
+  async logs(ref: string, opts: LogOptions, emit: (rec: LogRecord) => Promise<void> | void, aborted: AbortSignal): Promise<void> {
+    const c = this.store.get(ref);
+    const running = () => c.State.Running || c.State.Status === 'paused';
+    const stopped = new Promise<void>((resolve) => {
+      if (!running()) return resolve();
+      const off = this.listen(this.exitListeners, c.Id, () => resolve());
+      aborted.addEventListener('abort', () => {
+        off();
+        resolve();
+      });
+    });
+    await streamLogs(this.logPath(c.Id), opts, emit, opts.follow ? { stopped, aborted } : undefined);
+  }
+
+  // ---- stop / kill ----
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.store.get(ref);
+    const sig = parseSignal(signal);
+    if (!c.State.Running) throw conflict(`cannot kill container: ${ref}: container ${c.Id} is not running`);
+    await this.d.runtime.kill(c.Id, sig).catch((err: Error) => {
+      if (c.State.Running) throw err;
+    });
+    if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+    this.d.events.publish('container', 'kill', c.Id, { image: c.ImageRef, name: c.Name.slice(1), signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
+  }
+
+  /** Resolves true when the container has exited within `ms` (negative: wait forever). */
+  private waitForExit(c: ContainerRecord, ms: number): Promise<boolean> {
+    if (!c.State.Running) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = ms >= 0 ? setTimeout(() => (off(), resolve(false)), ms) : undefined;
+      const off = this.listen(this.exitListeners, c.Id, () => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
+    const c = this.store.get(ref);
+    if (!c.State.Running) throw notModified();
+    c.ManuallyStopped = true;
+    this.store.save(c);
+    const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
+    const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
+    await this.d.runtime.kill(c.Id, sig).catch(() => undefined);
+    if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+    if (await this.waitForExit(c, timeout < 0 ? -1 : timeout * 1000)) return;
+    await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+    await this.waitForExit(c, -1);
+    this.d.events.publish('container', 'stop', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+  }
+
+  async restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
+    const c = this.store.get(ref);
+    if (c.State.Running) await this.stop(c.Id, timeoutSeconds, signal);
+    await this.start(c.Id);
+    this.d.events.publish('container', 'restart', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+  }
+
+  // ---- remove ----
+
+  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+    const c = this.store.get(ref);
+    if (c.State.Running) {
+      if (!opts.force) {
+        throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+      }
+      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+      if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+      await this.waitForExit(c, 15_000);
+    }
+    await this.mutex.run(c.Id, async () => {
+      if (!this.store.find(c.Id)) return; // removed on exit (AutoRemove)
+      if (c.State.Running) {
+        // The monitor did not report the exit: take the runtime down ourselves.
+        await this.d.runtime.cleanup(c.Id);
+        c.State.Running = false;
+      }
+      await this.removeLocked(c);
+    });
+  }
+
+  private async removeLocked(c: ContainerRecord): Promise<void> {
+    if (!this.store.find(c.Id)) return;
+    c.State.Status = 'removing';
+    for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
+    this.pendingAttach.delete(c.Id);
+    await this.d.runtime.cleanup(c.Id);
+    this.store.remove(c.Id);
+    this.d.snapshots.remove(c.Id);
+    this.d.events.publish('container', 'destroy', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.notify(this.exitListeners, c.Id, c.State.ExitCode);
+    this.notify(this.removeListeners, c.Id, c.State.ExitCode);
+  }
+
+  // ---- views ----
+
+  inspect(ref: string): object {
+    const c = this.store.get(ref);
+    const etc = etcPaths(this.store.dir(c.Id));
+    let lower = '';
+    try {
+      lower = this.d.images.lowerDirs(c.Image).join(':');
+    } catch {
+      /* image gone */
+    }
+    return inspectView(c, {
+      ...etc,
+      resolvConf: etc.resolvConf,
+      log: this.logPath(c.Id),
+      lowerDir: lower,
+      upperDir: this.d.snapshots.upperDir(c.Id),
+      workDir: this.d.snapshots.workDir(c.Id),
+      mergedDir: path.join(this.d.snapshots.dir(c.Id), 'merged'),
+    });
+  }
+
+  get(ref: string): ContainerRecord {
+    return this.store.get(ref);
+  }
+
+  list(opts: { all: boolean; limit?: number; filters: Record<string, string[]> }): object[] {
+    const match = containerFilter(
+      opts.filters,
+      (r) => this.store.find(r),
+      (c, ref) => {
+        const img = this.d.images.resolve(ref);
+        return img ? img.id === c.Image : false;
+      },
+    );
+    let list = this.store
+      .all()
+      .filter((c) => opts.all || (opts.limit !== undefined && opts.limit > 0) || c.State.Running || c.State.Status === 'paused')
+      .filter(match)
+      .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
+    const now = Date.now();
+    return list.map((c) => summaryView(c, now));
+  }
+
+  // ---- recovery ----
+
+  /**
+   * After a daemon (re)start: containers whose monitor still runs are re-attached; exits that happened
+   * while berthd was down are recorded (and AutoRemove applied); leftovers of crashed operations are swept.
+   */
+  async reconcile(): Promise<void> {
+    const known = new Set(this.store.all().map((c) => c.Id));
+    for (const id of this.d.snapshots.orphans(known)) this.d.snapshots.remove(id);
+    for (const c of this.store.all()) {
+      if (c.State.Status === 'removing') {
+        await this.mutex.run(c.Id, () => this.removeLocked(c));
+        continue;
+      }
+      if (!c.State.Running && c.State.Status !== 'paused') continue;
+      const code = this.d.runtime.exitCode(c.Id);
+      if (code !== undefined) {
+        await this.handleExit(c.Id, code);
+      } else if (this.d.runtime.monitorAlive(c.Id)) {
+        await this.d.runtime.attachHub(c.Id);
+        this.d.runtime.onExit(c.Id, (exit) => void this.handleExit(c.Id, exit));
+      } else {
+        log.warn('container monitor is gone; marking the container exited', { id: c.Id });
+        await this.handleExit(c.Id, 255);
+      }
+    }
+    await this.sweepBundles(known);
+  }
+
+  private async sweepBundles(known: Set<string>): Promise<void> {
+    const dir = path.join(this.d.runtime.paths.execRoot, 'c');
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const id of entries) {
+      if (known.has(id)) continue;
+      if (this.d.runtime.monitorAlive(id)) await this.d.runtime.kill(id, 'SIGKILL').catch(() => undefined);
+      await this.d.runtime.cleanup(id);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import * as crypto from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { SHA256_PREFIX } from './digest';
+
+export interface CommittedBlob {
+  digest: string;
+  size: number;
+}
+
+/**
+ * Streams one blob into a temp file while hashing it. Nothing is visible in the store until
+ * commit() has checked the digest and renamed the file into place; abort() (or a digest
+ * mismatch) deletes the temp file.
+ */
+export class BlobWriter {
+  private readonly hash = crypto.createHash('sha256');
+  private written = 0;
+  private done = false;
+
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly tempPath: string,
+    private readonly place: (digest: string, tempPath: string) => Promise<void>,
+  ) {}
+
+  static async create(tempPath: string, place: (digest: string, tempPath: string) => Promise<void>): Promise<BlobWriter> {
+    const fh = await fsp.open(tempPath, 'wx', 0o644);
+    return new BlobWriter(fh, tempPath, place);
+  }
+
+  get size(): number {
+    return this.written;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.done) throw new Error('blob writer is closed');
+    this.hash.update(chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, offset, chunk.length - offset);
+      offset += bytesWritten;
+    }
+    this.written += chunk.length;
+  }
+
+  /** Verifies (when `expected` is given), makes the blob durable and moves it into the store. */
+  async commit(expected?: string): Promise<CommittedBlob> {
+    if (this.done) throw new Error('blob writer is closed');
+    this.done = true;
+    const digest = SHA256_PREFIX + this.hash.digest('hex');
+    try {
+      if (expected !== undefined && expected !== digest) {
+        throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      await this.place(digest, this.tempPath);
+    } catch (err) {
+      await this.fh.close().catch(() => undefined);
+      await fsp.rm(this.tempPath, { force: true });
+      throw err;
+    }
+    return { digest, size: this.written };
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => undefined);
+    await fsp.rm(this.tempPath, { force: true });
+  }
+}

@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { fsyncDirSync, readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
+import type { ContentStore } from '../content/store';
+import { digestHex, isDigest, SHA256_PREFIX } from '../content/digest';
+import { chainIdOf } from './chain-id';
+import { decompressed } from './decompress';
+import { extractTar } from './extract';
+import type { SpecialOpStrategy } from './special-files';
+
+export interface LayerInfo {
+  chainId: string;
+  diffId: string;
+  parent: string | null; // chain ID of the layer below
+  size: number; // bytes on disk of this layer alone
+}
+
+const LAYER_META = 'layer.json';
+const TEMP_DIR = '.tmp';
+
+/**
+ * Extracted layers, one directory per chain ID: `<root>/<chain hex>/diff` (an overlay lower dir)
+ * and `<root>/<chain hex>/layer.json`. A layer is extracted into `<root>/.tmp/<random>` and
+ * renamed into place only when complete, so a crash never leaves a half-made layer behind;
+ * leftovers in `.tmp` are removed on open. The uncompressed tar goes to the content store under
+ * its diff ID. Layer directories are shared by every image whose chain contains them.
+ */
+export class LayerStore {
+  private readonly layers = new Map<string, LayerInfo>();
+
+  private constructor(
+    readonly root: string,
+    private readonly content: ContentStore,
+    private readonly specialStrategy?: SpecialOpStrategy,
+  ) {}
+
+  static async open(root: string, content: ContentStore, opts: { specialStrategy?: SpecialOpStrategy } = {}): Promise<LayerStore> {
+    const store = new LayerStore(root, content, opts.specialStrategy);
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    await fsp.rm(path.join(root, TEMP_DIR), { recursive: true, force: true });
+    for (const name of await fsp.readdir(root)) {
+      if (!/^[0-9a-f]{64}$/.test(name)) continue; // e.g. the snapshotter's "l" short links
+      const info = readJsonSync<LayerInfo>(path.join(root, name, LAYER_META));
+      if (info && info.chainId === SHA256_PREFIX + name) store.layers.set(info.chainId, info);
+    }
+    return store;
+  }
+
+  has(chainId: string): boolean {
+    return this.layers.has(chainId);
+  }
+
+  get(chainId: string): LayerInfo | undefined {
+    return this.layers.get(chainId);
+  }
+
+  list(): LayerInfo[] {
+    return [...this.layers.values()];
+  }
+
+  /** Directory holding the layer's files (its overlay lower dir). */
+  diffDir(chainId: string): string {
+    return path.join(this.layerPath(chainId), 'diff');
+  }
+
+  layerPath(chainId: string): string {
+    return path.join(this.root, digestHex(chainId));
+  }
+
+  /** Finds a layer by chain ID, or else by diff ID (the first layer with that content). */
+  find(diffOrChainId: string): LayerInfo | undefined {
+    return this.layers.get(diffOrChainId) ?? this.list().find((l) => l.diffId === diffOrChainId);
+  }
+
+  /**
+   * Extracts a layer tar (plain or gzip) on top of `parent` (a chain ID, or null for a base
+   * layer). The diff ID is computed while extracting. If a layer with the resulting chain ID
+   * exists already, the new copy is dropped and the existing one returned.
+   */
+  async apply(input: NodeJS.ReadableStream, parent: string | null): Promise<LayerInfo> {
+    if (parent !== null && !this.layers.has(parent)) throw new Error(`parent layer ${parent} does not exist`);
+    const tempRoot = path.join(this.root, TEMP_DIR);
+    await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
+    const temp = path.join(tempRoot, crypto.randomBytes(12).toString('hex'));
+    const diffDir = path.join(temp, 'diff');
+    await fsp.mkdir(diffDir, { recursive: true, mode: 0o755 });
+
+    const blob = await this.content.createWriter();
+    try {
+      const tarStream = await decompressed(input);
+      const { size } = await extractTar(tarStream, diffDir, {
+        onChunk: (chunk) => blob.write(chunk),
+        specialStrategy: this.specialStrategy,
+      });
+      const { digest: diffId } = await blob.commit();
+      const info: LayerInfo = { chainId: chainIdOf(parent, diffId), diffId, parent, size };
+      return await this.install(temp, info);
+    } catch (err) {
+      await blob.abort();
+      await fsp.rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async remove(chainId: string): Promise<void> {
+    if (!isDigest(chainId)) return;
+    this.layers.delete(chainId);
+    await removeTree(this.layerPath(chainId), path.join(this.root, TEMP_DIR));
+  }
+
+  /** Removes every layer not in `keep`; returns the removed chain IDs. */
+  async retainOnly(keep: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const chainId of [...this.layers.keys()]) {
+      if (keep.has(chainId)) continue;
+      await this.remove(chainId);
+      removed.push(chainId);
+    }
+    // Directories without a readable layer.json were never completed: not layers at all.
+    for (const name of await fsp.readdir(this.root)) {
+      if (/^[0-9a-f]{64}$/.test(name) && !this.layers.has(SHA256_PREFIX + name)) {
+        await removeTree(path.join(this.root, name), path.join(this.root, TEMP_DIR));
+      }
+    }
+    return removed;
+  }
+
+  private async install(temp: string, info: LayerInfo): Promise<LayerInfo> {
+    const existing = this.layers.get(info.chainId);
+    if (existing) {
+      await fsp.rm(temp, { recursive: true, force: true });
+      return existing;
+    }
+    writeJsonAtomicSync(path.join(temp, LAYER_META), info);
+    await syncFilesystem(temp);
+    try {
+      await fsp.rename(temp, this.layerPath(info.chainId));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // Another apply of the same layer won the race; its copy is identical.
+      await fsp.rm(temp, { recursive: true, force: true });
+    }
+    fsyncDirSync(this.root);
+    this.layers.set(info.chainId, info);
+    return info;
+  }
+}
+
+/** Renames a tree away before deleting it, so a crash mid-delete leaves no half layer in place. */
+async function removeTree(dir: string, tempRoot: string): Promise<void> {
+  if (!fs.existsSync(dir)) return;
+  await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
+  const doomed = path.join(tempRoot, `rm-${crypto.randomBytes(8).toString('hex')}`);
+  await fsp.rename(dir, doomed);
+  await fsp.rm(doomed, { recursive: true, force: true });
+}
+
+/** Makes the extracted files durable before the rename publishes them (syncfs via coreutils). */
+function syncFilesystem(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    execFile('sync', ['-f', dir], () => resolve()); // best effort: a failed sync must not fail the pull
+  });
+}

@@ -1,0 +1,193 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomicSync } from '../../util/atomic';
+import { isAlive } from '../../util/lock';
+import { log } from '../../util/log';
+import { AttachHub, resizeTerminal } from './attach-hub';
+import { conmonCreate } from './conmon';
+import { ExitWatcher } from './exit-watcher';
+import { RuntimePaths } from './paths';
+import { Runc } from './runc';
+
+export interface RuntimeOptions {
+  execRoot: string;
+  runtimeBinary: string;
+  conmonBinary: string;
+  /** cgroup parent, unique per daemon so two engines never share cgroups. */
+  cgroupParent: string;
+}
+
+export interface CreateRequest {
+  id: string;
+  name: string;
+  spec: object;
+  logPath: string;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Drives conmon and the OCI runtime for containers: bundles, monitors, attach sockets and exit files. */
+export class ContainerRuntime {
+  readonly paths: RuntimePaths;
+  readonly runc: Runc;
+  private readonly exits: ExitWatcher;
+  private readonly hubs = new Map<string, AttachHub>();
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.paths = new RuntimePaths(opts.execRoot);
+    this.runc = new Runc(opts.runtimeBinary, this.paths.runcRoot);
+    this.exits = new ExitWatcher(this.paths.exitsDir);
+  }
+
+  init(): void {
+    for (const d of [this.paths.runcRoot, path.join(this.opts.execRoot, 'c'), path.join(this.opts.execRoot, 'persist')]) {
+      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    }
+    this.exits.start();
+  }
+
+  shutdown(): void {
+    this.exits.stop();
+    for (const hub of this.hubs.values()) hub.close();
+    this.hubs.clear();
+  }
+
+  cgroupsPath(id: string): string {
+    return `/${this.opts.cgroupParent}/${id}`;
+  }
+
+  /** Writes the bundle and creates the container under a new conmon; connects the attach socket before start. */
+  async create(req: CreateRequest): Promise<number> {
+    const bundle = this.paths.bundle(req.id);
+    fs.rmSync(bundle, { recursive: true, force: true });
+    fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
+    writeFileAtomicSync(path.join(bundle, 'config.json'), JSON.stringify(req.spec));
+    this.exits.clear(req.id);
+    fs.rmSync(this.paths.persistDir(req.id), { recursive: true, force: true });
+    const pid = await conmonCreate({
+      id: req.id,
+      name: req.name,
+      runtime: this.opts.runtimeBinary,
+      conmonBinary: this.opts.conmonBinary,
+      paths: this.paths,
+      logPath: req.logPath,
+      tty: req.tty,
+      openStdin: req.openStdin,
+      stdinOnce: req.stdinOnce,
+    });
+    await this.attachHub(req.id);
+    return pid;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.runc.start(id);
+  }
+
+  /** The daemon's attach connection for a live container, (re)connecting when needed. */
+  async attachHub(id: string): Promise<AttachHub | undefined> {
+    const existing = this.hubs.get(id);
+    if (existing && !existing.isEnded) return existing;
+    const hub = new AttachHub(this.paths.attachSocket(id), this.paths.bundle(id));
+    try {
+      await hub.connect();
+    } catch (err) {
+      log.debug('attach connect failed', { id, error: (err as Error).message });
+      return undefined;
+    }
+    this.hubs.set(id, hub);
+    void hub.whenEnded().then(() => {
+      if (this.hubs.get(id) === hub) this.hubs.delete(id);
+    });
+    return hub;
+  }
+
+  hub(id: string): AttachHub | undefined {
+    const h = this.hubs.get(id);
+    return h && !h.isEnded ? h : undefined;
+  }
+
+  onExit(id: string, handler: (code: number) => void): void {
+    this.exits.watch(id, handler);
+  }
+
+  exitCode(id: string): number | undefined {
+    return this.exits.readExitCode(id);
+  }
+
+  /** When the monitor wrote the exit file: the real exit time, even if berthd was down then. */
+  exitTime(id: string): Date | undefined {
+    try {
+      return fs.statSync(this.paths.exitFile(id)).mtime;
+    } catch {
+      return undefined;
+    }
+  }
+
+  oomKilled(id: string): boolean {
+    return fs.existsSync(path.join(this.paths.persistDir(id), 'oom'));
+  }
+
+  /** Whether the container's monitor is still running (it outlives berthd restarts). */
+  monitorAlive(id: string): boolean {
+    try {
+      const pid = Number(fs.readFileSync(this.paths.conmonPidFile(id), 'utf8').trim());
+      return pid > 0 && isAlive(pid);
+    } catch {
+      return false;
+    }
+  }
+
+  kill(id: string, signal: string): Promise<unknown> {
+    return this.runc.kill(id, signal);
+  }
+
+  resize(id: string, rows: number, cols: number): void {
+    resizeTerminal(this.paths.ctlFifo(id), rows, cols);
+  }
+
+  /**
+   * After the exit file appears, output may still sit unread in our attach socket: wait (bounded) until the
+   * monitor closes it, so attached clients get every byte.
+   */
+  async drainOutput(id: string, timeoutMs = 2000): Promise<void> {
+    const hub = this.hubs.get(id);
+    if (!hub || hub.isEnded) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([hub.whenEnded(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** After exit: delete the runtime state and every file the monitor left. */
+  async cleanup(id: string): Promise<void> {
+    this.exits.unwatch(id);
+    this.hubs.get(id)?.close();
+    this.hubs.delete(id);
+    await this.runc.delete(id, true).catch((err: Error) => log.warn('runtime delete failed', { id, error: err.message }));
+    fs.rmSync(this.paths.bundle(id), { recursive: true, force: true });
+    fs.rmSync(this.paths.persistDir(id), { recursive: true, force: true });
+    this.exits.clear(id);
+    this.removeCgroups(id);
+  }
+
+  /** The runtime removes the container's cgroups but leaves our parent dirs; drop them when empty. */
+  private removeCgroups(id: string): void {
+    let controllers: string[] = [];
+    try {
+      controllers = fs.readdirSync(CGROUP_ROOT);
+    } catch {
+      return;
+    }
+    for (const ctrl of controllers) {
+      for (const dir of [path.join(CGROUP_ROOT, ctrl, this.opts.cgroupParent, id), path.join(CGROUP_ROOT, ctrl, this.opts.cgroupParent)]) {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          /* busy (other containers) or already gone */
+        }
+      }
+    }
+  }
+}
