@@ -27,7 +27,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 log "installing npm dependencies"
-npm ci --no-audit --no-fund --loglevel=error
+# npm ci insists on lock entries for every platform of node-unix-socket's optional binaries (some are not
+# published); npm install with exact versions and the lock file is just as reproducible here.
+npm install --no-audit --no-fund --loglevel=error
 log "building"
 npm run --silent build
 log "building the built-in images"

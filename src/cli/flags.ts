@@ -181,7 +181,7 @@ export class FlagSet {
     const args = [...argv];
     let helpSeen = false;
 
-    const set = (def: FlagDef, raw: string, display: string): void => {
+    const set = (def: FlagDef, raw: string): void => {
       let value: unknown;
       try {
         value = this.convert(def, raw, values.get(def.name));
@@ -192,7 +192,6 @@ export class FlagSet {
       values.set(def.name, value);
       changed.add(def.name);
       if (def.deprecated) warn(`Flag --${def.name} has been deprecated, ${def.deprecated}`);
-      void display;
     };
 
     while (args.length > 0) {
@@ -222,9 +221,9 @@ export class FlagSet {
           }
           throw new FlagError(`unknown flag: --${name}`);
         }
-        if (eq >= 0) set(def, body.slice(eq + 1), s);
-        else if (def.type === 'bool') set(def, 'true', s);
-        else if (args.length > 0) set(def, args.shift() as string, s);
+        if (eq >= 0) set(def, body.slice(eq + 1));
+        else if (def.type === 'bool') set(def, 'true');
+        else if (args.length > 0) set(def, args.shift() as string);
         else throw new FlagError(`flag needs an argument: ${s}`);
         continue;
       }
@@ -257,7 +256,7 @@ export class FlagSet {
           throw new FlagError(`flag needs an argument: '${c}' in -${shorts}`);
         }
         if (def.shorthandDeprecated) warn(`Flag shorthand -${c} has been deprecated, ${def.shorthandDeprecated}`);
-        set(def, value, `-${c}`);
+        set(def, value);
       }
     }
     if (helpSeen || (this.byName.get('help')?.type === 'bool' && values.get('help') === true)) {

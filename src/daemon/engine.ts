@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContainerService } from '../engine/containers/service';
+import { ExecService } from '../engine/containers/exec';
 import { ContainerStore } from '../engine/containers/store';
 import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
@@ -16,6 +17,7 @@ export class Engine {
     readonly config: DaemonConfig,
     readonly images: ImageService,
     readonly containers: ContainerService,
+    readonly execs: ExecService,
     readonly runtime: ContainerRuntime,
     readonly events: EventBus,
   ) {}
@@ -37,7 +39,8 @@ export class Engine {
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const containers = new ContainerService({ store, runtime, images, snapshots, events });
     await containers.reconcile();
-    return new Engine(config, images, containers, runtime, events);
+    const execs = new ExecService(store, runtime, events);
+    return new Engine(config, images, containers, execs, runtime, events);
   }
 
   shutdown(): void {

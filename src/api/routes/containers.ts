@@ -1,27 +1,15 @@
 import type { Engine } from '../../daemon/engine';
 import { invalidParameter } from '../../util/errors';
-import { frame, StdStream } from '../http/stdcopy';
 import { boolParam, filtersParam, intParam } from '../http/query';
-import type { RequestContext } from '../http/context';
 import type { Router } from '../http/router';
 import type { CreateBody } from '../../engine/containers/create-config';
 import type { WaitCondition } from '../../engine/containers/service';
-import { compareVersions } from '../http/version';
 import { parseTimeParam } from './system';
-import type { OutputStream } from '../../engine/runtime/attach-hub';
+import { encodeOutput, streamMediaType } from './streams';
 
-const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
-const RAW = 'application/vnd.docker.raw-stream';
 /** Output queued for a client that does not read, before it is cut off rather than stall the container. */
 const MAX_CLIENT_BACKLOG = 16 * 1024 * 1024;
 
-function streamMediaType(ctx: RequestContext, tty: boolean): string {
-  return !tty && compareVersions(ctx.apiVersion, '1.42') >= 0 ? MULTIPLEXED : RAW;
-}
-
-function encodeOutput(tty: boolean, stream: OutputStream, data: Buffer): Buffer {
-  return tty ? data : frame(stream === 'stderr' ? StdStream.Stderr : StdStream.Stdout, data);
-}
 
 export function registerContainerRoutes(r: Router, engine: Engine): void {
   const containers = engine.containers;

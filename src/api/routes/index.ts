@@ -1,6 +1,7 @@
 import type { Engine } from '../../daemon/engine';
 import { Router } from '../http/router';
 import { registerContainerRoutes } from './containers';
+import { registerExecRoutes } from './exec';
 import { registerImageRoutes } from './images';
 import { registerSystemRoutes } from './system';
 
@@ -8,6 +9,7 @@ export function buildRouter(engine: Engine): Router {
   const r = new Router();
   registerSystemRoutes(r, engine);
   registerContainerRoutes(r, engine);
+  registerExecRoutes(r, engine);
   registerImageRoutes(r, engine);
   return r;
 }

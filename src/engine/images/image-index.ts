@@ -11,6 +11,7 @@ interface StoredImage {
   parent?: string;
   size: number;
   lastTagTime?: string;
+  retained?: boolean;
 }
 
 interface ImagesFile {
@@ -24,6 +25,12 @@ export interface ImageEntry {
   size: number; // sum of the layers' sizes on disk
   parent: string; // image ID of the parent (builder, commit), or ''
   lastTagTime?: string;
+  /**
+   * Deleted by the user (rmi -f) while a stopped container still used it: hidden from every
+   * lookup except by full ID, kept only so that the container's layers stay; dropped once no
+   * container uses it.
+   */
+  retained?: boolean;
 }
 
 /**
@@ -48,20 +55,32 @@ export class ImageIndex {
     return { index, dropped };
   }
 
+  /** Live images only (retained ones are not images any more as far as users can see). */
   has(id: string): boolean {
-    return this.entries.has(id);
+    return this.get(id) !== undefined;
   }
 
   get(id: string): ImageEntry | undefined {
+    const entry = this.entries.get(id);
+    return entry && !entry.retained ? entry : undefined;
+  }
+
+  /** Live or retained. */
+  getAny(id: string): ImageEntry | undefined {
     return this.entries.get(id);
   }
 
   all(): ImageEntry[] {
+    return [...this.entries.values()].filter((e) => !e.retained);
+  }
+
+  /** Everything whose layers must stay: live and retained images. */
+  allWithRetained(): ImageEntry[] {
     return [...this.entries.values()];
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.all().length;
   }
 
   add(entry: ImageEntry): void {
@@ -83,6 +102,7 @@ export class ImageIndex {
         ...(e.parent ? { parent: e.parent } : {}),
         size: e.size,
         ...(e.lastTagTime ? { lastTagTime: e.lastTagTime } : {}),
+        ...(e.retained ? { retained: true } : {}),
       };
     }
     writeJsonAtomicSync(this.file, { images });
@@ -99,6 +119,7 @@ function loadEntry(id: string, stored: StoredImage, content: ContentStore): Imag
       size: stored.size,
       parent: stored.parent ?? '',
       lastTagTime: stored.lastTagTime,
+      ...(stored.retained ? { retained: true } : {}),
     };
   } catch {
     return undefined;

@@ -42,8 +42,12 @@ export class ContainerRuntime {
     this.exits = new ExitWatcher(this.paths.exitsDir);
   }
 
+  get conmonBinary(): string {
+    return this.opts.conmonBinary;
+  }
+
   init(): void {
-    for (const d of [this.paths.runcRoot, path.join(this.opts.execRoot, 'c'), path.join(this.opts.execRoot, 'persist')]) {
+    for (const d of [this.paths.runcRoot, path.join(this.opts.execRoot, 'c'), path.join(this.opts.execRoot, 'persist'), path.join(this.opts.execRoot, 'exec')]) {
       fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     }
     this.exits.start();
@@ -146,6 +150,10 @@ export class ContainerRuntime {
 
   resize(id: string, rows: number, cols: number): void {
     resizeTerminal(this.paths.ctlFifo(id), rows, cols);
+  }
+
+  resizeFifo(ctlFifo: string, rows: number, cols: number): void {
+    resizeTerminal(ctlFifo, rows, cols);
   }
 
   /**
