@@ -23,6 +23,8 @@ export interface CmdResult {
 
 export interface CmdOptions {
   input?: string | Buffer;
+  /** Input written piece by piece after delays (a person typing), then stdin is closed. */
+  typed?: Array<{ afterMs: number; data: string }>;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -40,7 +42,15 @@ function runCmd(file: string, args: string[], env: Record<string, string>, opts:
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
     });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
+    if (opts.typed) {
+      void (async () => {
+        for (const step of opts.typed!) {
+          await sleep(step.afterMs);
+          child.stdin.write(step.data);
+        }
+        child.stdin.end();
+      })();
+    } else if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
 }

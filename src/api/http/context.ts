@@ -143,8 +143,9 @@ export class RequestContext {
         onClose: (cb) => sock.once('close', cb),
       };
     }
+    // Without an upgrade moby answers 200 with the raw-stream type whatever the framing inside.
     const res = this.res;
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': mediaType });
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/vnd.docker.raw-stream' });
     res.flushHeaders();
     return {
       input: this.req,
