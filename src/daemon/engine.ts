@@ -26,7 +26,7 @@ export class Engine {
     fs.mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
     fs.mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
     const events = new EventBus();
-    const images = await ImageService.open(config.dataRoot);
+    const images = await ImageService.open(config.dataRoot, { events: (action, id, attrs) => events.publish('image', action, id, attrs) });
     const runtime = new ContainerRuntime({
       execRoot: config.execRoot,
       runtimeBinary: config.runtime,
@@ -39,11 +39,13 @@ export class Engine {
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const containers = new ContainerService({ store, runtime, images, snapshots, events });
     await containers.reconcile();
+    await connectImageUsage(images, containers, snapshots, events);
     const execs = new ExecService(store, runtime, events);
     return new Engine(config, images, containers, execs, runtime, events);
   }
 
-  shutdown(): void {
+  async shutdown(): Promise<void> {
+    await this.containers.settle();
     this.runtime.shutdown();
   }
 
@@ -114,6 +116,26 @@ export class Engine {
       Warnings: [],
     };
   }
+}
+
+/**
+ * Tells the image store which containers use which image (rmi conflicts, system df) and lets it
+ * drop images that were force-removed while a container still needed their layers.
+ */
+async function connectImageUsage(images: ImageService, containers: ContainerService, snapshots: OverlaySnapshotter, events: EventBus): Promise<void> {
+  images.setUsage({
+    containers: () =>
+      (containers.list({ all: true, filters: {} }) as { Id: string; ImageID: string; State: string }[]).map((c) => ({
+        id: c.Id,
+        imageId: c.ImageID,
+        running: c.State === 'running' || c.State === 'paused' || c.State === 'restarting',
+      })),
+    upperDir: (id) => snapshots.upperDir(id),
+  });
+  await images.releaseRetained();
+  events.subscribe((ev) => {
+    if (ev.Type === 'container' && ev.Action === 'destroy') void images.releaseRetained();
+  });
 }
 
 function cgroupVersion(): string {

@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   });
   // Containers keep running under their monitors; a later berthd re-attaches to them.
   await server.close();
-  engine.shutdown();
+  await engine.shutdown();
   for (const host of config.hosts) fs.rmSync(host, { force: true });
   fs.rmSync(config.pidfile, { force: true });
   unlock();

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '../../util/atomic';
 import type { ContainerRecord } from './types';
 
 export interface EtcFiles {
@@ -26,17 +25,20 @@ const BASE_HOSTS = [
   'ff02::2\tip6-allrouters',
 ];
 
-/** The files Docker bind-mounts over /etc/hosts, /etc/hostname and /etc/resolv.conf. */
+/**
+ * The files Docker bind-mounts over /etc/hosts, /etc/hostname and /etc/resolv.conf. They are rewritten at every
+ * start, so a plain write (no fsync) is enough.
+ */
 export function writeEtcFiles(containerDir: string, c: ContainerRecord, hostResolvConf = '/etc/resolv.conf'): EtcFiles {
   const p = etcPaths(containerDir);
-  writeFileAtomicSync(p.hostname, `${c.Config.Hostname}\n`);
-  writeFileAtomicSync(p.hosts, BASE_HOSTS.join('\n') + '\n');
+  fs.writeFileSync(p.hostname, `${c.Config.Hostname}\n`);
+  fs.writeFileSync(p.hosts, BASE_HOSTS.join('\n') + '\n');
   let resolv = '';
   try {
     resolv = fs.readFileSync(hostResolvConf, 'utf8');
   } catch {
     /* no resolver configured on the host */
   }
-  writeFileAtomicSync(p.resolvConf, resolv);
+  fs.writeFileSync(p.resolvConf, resolv);
   return p;
 }

@@ -62,6 +62,8 @@ export class ContainerService {
   private readonly pendingAttach = new Map<string, Set<AttachSession>>();
   private readonly exitListeners = new Map<string, Set<(code: number) => void>>();
   private readonly removeListeners = new Map<string, Set<(code: number) => void>>();
+  /** Runtime teardown still running after an exit was reported (kept off the exit → wait path). */
+  private readonly pendingCleanups = new Map<string, Promise<void>>();
 
   constructor(private readonly d: ContainerServiceDeps) {}
 
@@ -114,6 +116,7 @@ export class ContainerService {
     if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
     if (c.State.Running) throw notModified();
     if (c.State.Status === 'removing' || !this.store.find(c.Id)) throw noSuchContainer(c.Id);
+    await this.pendingCleanups.get(c.Id);
     const image = this.d.images.get(c.Image);
     const lowers = this.d.images.lowerDirs(image.id);
     const dir = this.store.dir(c.Id);
@@ -210,7 +213,7 @@ export class ContainerService {
       const oom = this.d.runtime.oomKilled(id);
       const finishedAt = (this.d.runtime.exitTime(id) ?? new Date()).toISOString();
       await this.d.runtime.drainOutput(id);
-      await this.d.runtime.cleanup(id);
+      this.cleanupInBackground(id);
       c.State = {
         ...c.State,
         Status: 'exited',
@@ -228,6 +231,24 @@ export class ContainerService {
       this.notify(this.exitListeners, id, code);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c);
     });
+  }
+
+  /** runc delete and file removal, started now, awaited by whoever needs the runtime state gone. */
+  private cleanupInBackground(id: string, then?: () => void): void {
+    const prev = this.pendingCleanups.get(id) ?? Promise.resolve();
+    const p = prev
+      .then(() => this.d.runtime.cleanup(id))
+      .then(then)
+      .catch((err: Error) => log.warn('cleanup failed', { id, error: err.message }))
+      .finally(() => {
+        if (this.pendingCleanups.get(id) === p) this.pendingCleanups.delete(id);
+      });
+    this.pendingCleanups.set(id, p);
+  }
+
+  /** Waits for every background cleanup (daemon shutdown, tests). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pendingCleanups.values()]);
   }
 
   private notify(map: Map<string, Set<(code: number) => void>>, id: string, code: number): void {
@@ -418,9 +439,9 @@ export class ContainerService {
     c.State.Status = 'removing';
     for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
     this.pendingAttach.delete(c.Id);
-    await this.d.runtime.cleanup(c.Id);
     this.store.remove(c.Id);
-    this.d.snapshots.remove(c.Id);
+    // Files go after the record; a crash in between leaves orphans that the start-up sweep removes.
+    this.cleanupInBackground(c.Id, () => this.d.snapshots.remove(c.Id));
     this.d.events.publish('container', 'destroy', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
     this.notify(this.exitListeners, c.Id, c.State.ExitCode);
     this.notify(this.removeListeners, c.Id, c.State.ExitCode);
@@ -485,7 +506,11 @@ export class ContainerService {
         await this.mutex.run(c.Id, () => this.removeLocked(c));
         continue;
       }
-      if (!c.State.Running && c.State.Status !== 'paused') continue;
+      if (!c.State.Running && c.State.Status !== 'paused') {
+        // A crash between an exit and its runtime teardown leaves a bundle behind.
+        if (fs.existsSync(this.d.runtime.paths.bundle(c.Id))) await this.d.runtime.cleanup(c.Id);
+        continue;
+      }
       const code = this.d.runtime.exitCode(c.Id);
       if (code !== undefined) {
         await this.handleExit(c.Id, code);

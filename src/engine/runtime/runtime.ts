@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '../../util/atomic';
 import { isAlive } from '../../util/lock';
 import { log } from '../../util/log';
 import { AttachHub, resizeTerminal } from './attach-hub';
@@ -68,7 +67,8 @@ export class ContainerRuntime {
     const bundle = this.paths.bundle(req.id);
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
-    writeFileAtomicSync(path.join(bundle, 'config.json'), JSON.stringify(req.spec));
+    // The bundle lives on the exec root and is rewritten at every start: no fsync needed.
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(req.spec));
     this.exits.clear(req.id);
     fs.rmSync(this.paths.persistDir(req.id), { recursive: true, force: true });
     const pid = await conmonCreate({
