@@ -196,19 +196,19 @@ describe('ImageService.tag', () => {
     const two = await svc.importImage(stream(tar), { changes: ['LABEL v=2'] });
     assert.equal((svc.inspect(two) as { Metadata: { LastTagTime: string } }).Metadata.LastTagTime, '0001-01-01T00:00:00Z');
 
-    svc.tag(one, 'docker.io/mytest/commit', '2');
-    svc.tag(one, 'localhost:5000/app:x');
+    await svc.tag(one, 'docker.io/mytest/commit', '2');
+    await svc.tag(one, 'localhost:5000/app:x');
     assert.deepEqual(svc.get(one).repoTags, ['app:v1', 'mytest/commit:2', 'localhost:5000/app:x'].sort((a, b) => normalizeReference(a).full.localeCompare(normalizeReference(b).full)));
-    svc.tag('app:v1', 'app');
+    await svc.tag('app:v1', 'app');
     assert.equal(svc.resolve('app')?.id, one);
-    svc.tag(two, 'app', 'v1');
+    await svc.tag(two, 'app', 'v1');
     assert.equal(svc.resolve('app:v1')?.id, two, 'the tag moved');
     assert.ok(!svc.get(one).repoTags.includes('app:v1'));
     assert.notEqual((svc.inspect(two) as { Metadata: { LastTagTime: string } }).Metadata.LastTagTime, '0001-01-01T00:00:00Z');
 
-    assert.throws(() => svc.tag('nothere', 'x'), isEngineError(404, /No such image: nothere/));
-    assert.throws(() => svc.tag(one, 'sha256', 'abc'), isEngineError(400, /ambiguous tag/));
-    assert.throws(() => svc.tag(one, 'UP'), isEngineError(400, /must be lowercase/));
+    await assert.rejects(() => svc.tag('nothere', 'x'), isEngineError(404, /No such image: nothere/));
+    await assert.rejects(() => svc.tag(one, 'sha256', 'abc'), isEngineError(400, /ambiguous tag/));
+    await assert.rejects(() => svc.tag(one, 'UP'), isEngineError(400, /must be lowercase/));
   });
 });
 

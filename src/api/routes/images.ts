@@ -10,7 +10,36 @@ export function registerImageRoutes(r: Router, engine: Engine): void {
     ctx.sendJson(200, images.list({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query) }));
   });
 
+  r.get('/images/get', (ctx) => save(ctx, ctx.query.getAll('names')));
+  r.post('/images/load', async (ctx) => {
+    const quiet = boolParam(ctx.query, 'quiet', true);
+    ctx.startStream('application/json');
+    const send = (m: object): void => void ctx.res.write(JSON.stringify(m) + '\r\n');
+    try {
+      await images.load(ctx.req, { quiet }, send);
+    } catch (err) {
+      const message = errorMessage(err);
+      send({ errorDetail: { message }, error: message });
+      ctx.req.resume(); // let the rest of the upload drain
+    }
+    ctx.res.end();
+  });
+  r.post('/images/prune', async (ctx) => ctx.sendJson(200, await images.prune(filtersParam(ctx.query))));
+
   r.get('/images/{name*}/json', (ctx) => ctx.sendJson(200, images.inspect(ctx.param('name'))));
+  r.get('/images/{name*}/history', (ctx) => ctx.sendJson(200, images.history(ctx.param('name'))));
+  r.get('/images/{name*}/get', (ctx) => save(ctx, [ctx.param('name')]));
+  r.post('/images/{name*}/tag', async (ctx) => {
+    await images.tag(ctx.param('name'), ctx.query.get('repo') ?? '', ctx.query.get('tag') || undefined);
+    ctx.sendStatus(201);
+  });
+  r.delete('/images/{name*}', async (ctx) => {
+    const records = await images.remove(ctx.param('name'), {
+      force: boolParam(ctx.query, 'force'),
+      noprune: boolParam(ctx.query, 'noprune'),
+    });
+    ctx.sendJson(200, records);
+  });
 
   r.post('/images/create', async (ctx) => {
     const q = ctx.query;
@@ -35,4 +64,15 @@ export function registerImageRoutes(r: Router, engine: Engine): void {
       ctx.res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
     }
   });
+
+  /** Names are checked before the 200 goes out; a failure after that can only cut the stream. */
+  async function save(ctx: Parameters<Parameters<Router['get']>[1]>[0], names: string[]): Promise<void> {
+    images.resolveForSave(names);
+    ctx.startStream('application/x-tar');
+    try {
+      await images.save(names, ctx.res);
+    } catch {
+      ctx.res.destroy();
+    }
+  }
 }

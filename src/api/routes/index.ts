@@ -4,6 +4,7 @@ import { registerContainerRoutes } from './containers';
 import { registerExecRoutes } from './exec';
 import { registerImageRoutes } from './images';
 import { registerSystemRoutes } from './system';
+import { registerSystemDfRoutes } from './system-df';
 
 export function buildRouter(engine: Engine): Router {
   const r = new Router();
@@ -11,5 +12,6 @@ export function buildRouter(engine: Engine): Router {
   registerContainerRoutes(r, engine);
   registerExecRoutes(r, engine);
   registerImageRoutes(r, engine);
+  registerSystemDfRoutes(r, engine);
   return r;
 }

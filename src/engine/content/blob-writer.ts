@@ -2,6 +2,12 @@ import * as crypto from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { SHA256_PREFIX } from './digest';
 
+export class DigestMismatchError extends Error {
+  constructor(readonly expected: string, readonly actual: string) {
+    super(`digest mismatch: expected ${expected}, got ${actual}`);
+  }
+}
+
 export interface CommittedBlob {
   digest: string;
   size: number;
@@ -50,7 +56,7 @@ export class BlobWriter {
     const digest = SHA256_PREFIX + this.hash.digest('hex');
     try {
       if (expected !== undefined && expected !== digest) {
-        throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+        throw new DigestMismatchError(expected, digest);
       }
       await this.fh.sync();
       await this.fh.close();

@@ -1,5 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { EngineError, invalidParameter, noSuchImage, notFound } from '../../util/errors';
 import { ContentStore } from '../content/store';
 import { sha256Digest } from '../content/digest';
@@ -7,7 +8,7 @@ import { UnsupportedCompressionError } from '../layers/decompress';
 import { BreakoutError } from '../layers/entry-path';
 import { InvalidTarError } from '../layers/extract';
 import { chainIds } from '../layers/chain-id';
-import { LayerInfo, LayerStore } from '../layers/store';
+import { DiffIdMismatchError, LayerInfo, LayerStore } from '../layers/store';
 import type { SpecialOpStrategy } from '../layers/special-files';
 import { applyChanges } from './changes';
 import { ImageConfigBody, importConfig, parseConfig, serializeConfig } from './config';
@@ -24,6 +25,16 @@ import {
 } from './reference';
 import { TagStore } from './tag-store';
 import { nowRfc3339Nano } from './time';
+import { DeleteResponseItem, DeleteStore, deleteImage } from './image-delete';
+import { HistoryItem, imageHistory } from './history';
+import { PruneReport, pruneImages, pruneRunning } from './prune';
+import { Pins, Serial } from './pins';
+import { ImageEventSink, ImageUsage, NO_CONTAINERS } from './usage';
+import { SaveImage, writeImageArchive } from './save';
+import { ImageArchive, InvalidArchiveError } from './archive-reader';
+import { PlannedImage, planLoad } from './archive-plan';
+import { ImageDiskUsage, diskUsage, systemDiskUsage } from './disk-usage';
+import { dirSize } from '../layers/dir-size';
 
 export type { ImageConfigBody } from './config';
 export { normalizeReference } from './reference';
@@ -52,7 +63,11 @@ export interface ImportOptions {
 export interface ImageServiceOptions {
   /** How device nodes, whiteouts and xattrs are made (tests force the fallback). */
   specialStrategy?: SpecialOpStrategy;
+  events?: ImageEventSink;
 }
+
+/** One JSON message of the load stream (Docker's jsonmessage). */
+export type LoadMessage = { stream: string } | { status: string; id: string; progressDetail: { current?: number; total?: number } };
 
 const IMPORT_PLATFORM = { architecture: 'amd64', os: 'linux' };
 const FULL_ID_RE = /^(?:sha256:)?([a-f0-9]{64})$/;
@@ -64,12 +79,20 @@ const ID_PREFIX_RE = /^(?:sha256:)?([a-f0-9]{1,63})$/;
  * of `createImage` and `layerStore.apply`.
  */
 export class ImageService {
+  private usage: ImageUsage = NO_CONTAINERS;
+  /** Blobs and layers that operations in flight have written or still read. */
+  private readonly pins = new Pins();
+  /** Changes to images, tags and the removal of layers and blobs happen one at a time. */
+  private readonly serial = new Serial();
+  private pruning = false;
+
   private constructor(
     readonly dataRoot: string,
     readonly content: ContentStore,
     readonly layerStore: LayerStore,
     private readonly index: ImageIndex,
     private readonly tags: TagStore,
+    private readonly emit: ImageEventSink,
   ) {}
 
   /** Creates the directories, loads the index and removes what a crash left behind. */
@@ -79,7 +102,7 @@ export class ImageService {
     const layers = await LayerStore.open(path.join(dataRoot, 'layers'), content, { specialStrategy: opts.specialStrategy });
     const { index, dropped } = ImageIndex.load(dataRoot, content, layers);
     const tags = TagStore.load(dataRoot);
-    const service = new ImageService(dataRoot, content, layers, index, tags);
+    const service = new ImageService(dataRoot, content, layers, index, tags, opts.events ?? (() => undefined));
     const ids = new Set(index.all().map((e) => e.id));
     if (dropped.length > 0) index.save();
     if (tags.retainImages(ids)) tags.save();
@@ -96,8 +119,16 @@ export class ImageService {
     return entry && this.toRecord(entry);
   }
 
+  /** Also finds, by full ID, an image deleted while a container still uses it (see `retained`). */
   get(ref: string): ImageRecord {
-    return this.toRecord(this.getEntry(ref));
+    const full = FULL_ID_RE.exec(ref);
+    const retained = full ? this.index.getAny(`sha256:${full[1]}`) : undefined;
+    return this.toRecord(retained ?? this.getEntry(ref));
+  }
+
+  /** Tells the store which containers use which image (rmi conflicts, df, layer lifetime). */
+  setUsage(usage: ImageUsage): void {
+    this.usage = usage;
   }
 
   list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): object[] {
@@ -126,12 +157,19 @@ export class ImageService {
     const ref = opts.repo ? repoTagReference(opts.repo, opts.tag) : undefined;
     const body = applyChanges({}, opts.changes ?? []);
     const layer = await this.applyLayer(tar, null);
-    const created = nowRfc3339Nano();
-    const comment = opts.message || 'Imported from -';
-    const config = importConfig({ diffId: layer.diffId, created, comment, body, ...IMPORT_PLATFORM });
-    const id = await this.createImage(serializeConfig(config));
-    if (ref) this.tagImage(id, ref);
-    return id;
+    const release = this.pins.pin([layer.chainId, layer.diffId]);
+    try {
+      const created = nowRfc3339Nano();
+      const comment = opts.message || 'Imported from -';
+      const config = importConfig({ diffId: layer.diffId, created, comment, body, ...IMPORT_PLATFORM });
+      return await this.serial.run(async () => {
+        const id = await this.createImage(serializeConfig(config));
+        if (ref) this.tagImage(id, ref);
+        return id;
+      });
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -141,7 +179,14 @@ export class ImageService {
   async createImage(configBytes: Buffer, opts: { parent?: string } = {}): Promise<string> {
     const config = parseConfig(configBytes);
     const id = sha256Digest(configBytes);
-    if (this.index.has(id)) return id;
+    const known = this.index.getAny(id);
+    if (known) {
+      if (known.retained) {
+        delete known.retained;
+        this.index.save();
+      }
+      return id;
+    }
     const chain = chainIds(config.rootfs.diff_ids);
     const missing = chain.find((c) => !this.layerStore.has(c));
     if (missing) throw new EngineError(500, `layer ${missing} does not exist`);
@@ -165,17 +210,250 @@ export class ImageService {
   }
 
   /** `docker tag`: `repo` may carry the tag itself; a tag already in use moves to this image. */
-  tag(ref: string, repo: string, tag?: string): void {
+  async tag(ref: string, repo: string, tag?: string): Promise<void> {
     const target = repoTagReference(repo, tag);
     if (target.familiarName === 'sha256') {
       throw invalidParameter('refusing to create an ambiguous tag using digest algorithm as name');
     }
-    this.tagImage(this.getEntry(ref).id, target);
+    await this.serial.run(() => {
+      const entry = this.getEntry(ref);
+      this.tagImage(entry.id, target);
+      this.event('tag', entry.id, familiarString(target));
+    });
+  }
+
+  /** `DELETE /images/{name}`: see image-delete.ts for the rules. */
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<DeleteResponseItem[]> {
+    return this.serial.run(() => this.removeLocked(ref, opts));
+  }
+
+  private async removeLocked(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<DeleteResponseItem[]> {
+    const entry = this.getEntry(ref);
+    return deleteImage(this.deleteStore(), ref, entry.id, { force: !!opts.force, prune: !opts.noprune });
+  }
+
+  /** `POST /images/prune`. */
+  async prune(filters: Record<string, string[]>): Promise<PruneReport> {
+    if (this.pruning) throw pruneRunning();
+    this.pruning = true;
+    try {
+      const report = await pruneImages(
+        {
+          entries: () => this.index.all(),
+          refsFor: (id) => this.tags.refsFor(id),
+          hasChildren: (id) => this.index.children(id).length > 0,
+          layerSize: (c) => this.layerStore.get(c)?.size,
+          remove: (ref) => this.remove(ref, {}),
+        },
+        filters,
+      );
+      this.emit('prune', '', { reclaimed: String(report.SpaceReclaimed) });
+      return report;
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  /** `GET /images/{name}/history`. */
+  history(ref: string): HistoryItem[] {
+    const entry = this.getEntry(ref);
+    return imageHistory(entry, {
+      layerSize: (c) => this.layerStore.get(c)?.size ?? 0,
+      tagsOf: (id) => this.tagsOf(id),
+      entry: (id) => this.index.get(id),
+    });
+  }
+
+  /**
+   * `docker save`: resolves every name first (so an unknown one fails before any byte is
+   * written), then streams the archive. Layers stay pinned while they are read.
+   */
+  async save(names: string[], out: Writable): Promise<void> {
+    const images = this.resolveForSave(names);
+    const keys = images.flatMap(({ entry }) => [entry.id, ...entry.chainIds, ...entry.config.rootfs.diff_ids]);
+    const release = this.pins.pin(keys);
+    try {
+      for (const { entry } of images) {
+        if (entry.config.rootfs.diff_ids.length === 0) throw new EngineError(500, 'empty export - not implemented');
+      }
+      await writeImageArchive(images, {
+        configBytes: (id) => this.content.readSync(id),
+        blobSize: (digest) => {
+          const size = this.content.size(digest);
+          if (size === undefined) throw new EngineError(500, `layer blob ${digest} is missing from the content store`);
+          return size;
+        },
+        openBlob: (digest) => this.content.openRead(digest),
+      }, out);
+      for (const { entry } of images) this.event('save', entry.id, entry.id);
+    } finally {
+      release();
+    }
+  }
+
+  /** Checks names for `save` (404 before anything is streamed). */
+  resolveForSave(names: string[]): SaveImage[] {
+    const byId = new Map<string, SaveImage>();
+    const add = (entry: ImageEntry, ref?: ParsedReference): void => {
+      const item = byId.get(entry.id) ?? { entry, refs: [] };
+      byId.set(entry.id, item);
+      if (ref && ref.tag !== undefined && ref.digest === undefined && !item.refs.some((r) => familiarString(r) === familiarString(ref))) {
+        item.refs.push(ref);
+      }
+    };
+    for (const name of names) {
+      let parsed: ParsedReference | undefined;
+      try {
+        parsed = FULL_ID_RE.test(name) ? undefined : parseNormalizedReference(name);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
+        // A bare repository name saves every tag of it.
+        const tagged = this.tags.byName(parsed.name);
+        if (tagged.length > 0) {
+          for (const t of tagged) add(this.index.get(t.id)!, t.ref);
+          continue;
+        }
+      }
+      const entry = this.getEntry(name);
+      add(entry, parsed && parsed.tag !== undefined ? parsed : undefined);
+    }
+    return [...byId.values()];
+  }
+
+  /**
+   * `docker load`: reads the archive (large members straight into the content store), extracts
+   * the layers not yet present, then registers images and tags. Layers and blobs that end up
+   * unreferenced (a failed load, compressed copies) are removed before returning.
+   */
+  async load(input: NodeJS.ReadableStream, opts: { quiet: boolean }, send: (m: LoadMessage) => void): Promise<string[]> {
+    const releases: (() => void)[] = [];
+    const createdLayers: string[] = [];
+    let archive: ImageArchive | undefined;
+    try {
+      archive = await ImageArchive.read(input, {
+        ingest: async (stream, expected) => {
+          const blob = await this.content.ingest(stream, expected);
+          releases.push(this.pins.pin([blob.digest]));
+          return blob;
+        },
+        open: (digest) => this.content.openRead(digest),
+      });
+      const plan = planLoad(archive);
+      for (const image of plan) await this.loadLayers(archive, image, opts, send, releases, createdLayers);
+      return await this.serial.run(() => this.registerLoaded(plan, send));
+    } catch (err) {
+      throw loadError(err);
+    } finally {
+      for (const release of releases) release();
+      await this.serial.run(async () => {
+        await this.releaseLayers(createdLayers);
+        for (const digest of archive?.storedBlobs ?? []) await this.deleteBlobIfUnused(digest);
+      });
+    }
+  }
+
+  private async loadLayers(
+    archive: ImageArchive,
+    image: PlannedImage,
+    opts: { quiet: boolean },
+    send: (m: LoadMessage) => void,
+    releases: (() => void)[],
+    createdLayers: string[],
+  ): Promise<void> {
+    const chain = chainIds(image.layers.map((l) => l.diffId));
+    releases.push(this.pins.pin(chain));
+    for (let i = 0; i < chain.length; i++) {
+      if (this.layerStore.has(chain[i]!)) continue;
+      const layer = image.layers[i]!;
+      const id = layer.diffId.slice('sha256:'.length, 'sha256:'.length + 12);
+      const total = archive.size(layer.member) ?? 0;
+      if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: 0, total }, id });
+      let info: LayerInfo;
+      try {
+        info = await this.layerStore.apply(archive.open(layer.member), i === 0 ? null : chain[i - 1]!, { expectedDiffId: layer.diffId });
+      } catch (err) {
+        if (err instanceof DiffIdMismatchError) {
+          throw new InvalidArchiveError(`invalid diffID for layer ${i}: expected "${err.expected}", got "${err.actual}"`);
+        }
+        throw err;
+      }
+      createdLayers.push(info.chainId);
+      if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: total, total }, id });
+    }
+  }
+
+  private async registerLoaded(plan: PlannedImage[], send: (m: LoadMessage) => void): Promise<string[]> {
+    const ids: string[] = [];
+    let idLines = '';
+    let tagged = 0;
+    for (const image of plan) {
+      const parent = image.parent && this.isValidParent(image.parent, image.config.rootfs.diff_ids) ? image.parent : undefined;
+      const id = await this.createImage(image.configBytes, parent ? { parent } : {});
+      ids.push(id);
+      idLines += `Loaded image ID: ${id}\n`;
+      tagged = 0;
+      for (const ref of image.refs) {
+        const previous = this.tags.get(ref);
+        if (previous && previous !== id) {
+          send({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${previous} to empty string\n` });
+        }
+        this.tags.set(ref, id);
+        send({ stream: `Loaded image: ${familiarString(ref)}\n` });
+        tagged++;
+      }
+      this.tags.save();
+      this.event('load', id, id);
+    }
+    if (tagged === 0) send({ stream: idLines });
+    return ids;
+  }
+
+  /** `GET /system/df` image part: sizes from the layer records, container counts from usage. */
+  diskUsage(): ImageDiskUsage {
+    return diskUsage({
+      entries: this.index.all(),
+      layerSize: (c) => this.layerStore.get(c)?.size ?? 0,
+      refsFor: (id) => this.tags.refsFor(id),
+      hasChildren: (id) => this.index.children(id).length > 0,
+      containers: this.usage.containers(),
+    });
+  }
+
+  /** A parent's layers must be the bottom of the child's. */
+  private isValidParent(parentId: string, diffIds: string[]): boolean {
+    const parent = this.index.get(parentId);
+    if (!parent) return false;
+    const own = parent.config.rootfs.diff_ids;
+    return own.length <= diffIds.length && own.every((d, i) => d === diffIds[i]);
+  }
+
+  /** `GET /system/df`, given the container list (GET /containers/json?all=1 items). */
+  systemDiskUsage(containers: { Id: string; ImageID: string }[]): object {
+    return systemDiskUsage(this.diskUsage(), containers, {
+      upperDirSize: (id) => {
+        const dir = this.usage.upperDir(id);
+        return dir ? dirSize(dir) : 0;
+      },
+      imageSize: (id) => this.index.getAny(id)?.size ?? 0,
+    });
+  }
+
+  /** Drops retained images (deleted while a container used them) that no container uses any more. */
+  async releaseRetained(): Promise<void> {
+    await this.serial.run(async () => {
+      const used = new Set(this.usage.containers().map((c) => c.imageId));
+      for (const entry of this.index.allWithRetained()) {
+        if (entry.retained && !used.has(entry.id)) await this.removeImageStorage(entry.id, false);
+      }
+    });
   }
 
   /** Overlay lower dirs of an image, top layer first. */
   lowerDirs(imageId: string): string[] {
-    const entry = this.getEntry(imageId);
+    const full = FULL_ID_RE.exec(imageId);
+    const entry = (full && this.index.getAny(`sha256:${full[1]}`)) || this.getEntry(imageId);
     return [...entry.chainIds].reverse().map((c) => this.layerStore.diffDir(c));
   }
 
@@ -184,6 +462,73 @@ export class ImageService {
     const layer = this.layerStore.find(diffOrChainId);
     if (!layer) throw notFound(`layer ${diffOrChainId} does not exist`);
     return this.layerStore.diffDir(layer.chainId);
+  }
+
+  private tagsOf(id: string): string[] {
+    return this.tags
+      .refsFor(id)
+      .filter((r) => r.tag !== undefined && r.digest === undefined)
+      .map(familiarString);
+  }
+
+  private event(action: string, id: string, name: string): void {
+    const labels = this.index.get(id)?.config.config?.Labels ?? {};
+    this.emit(action, id, { ...labels, name });
+  }
+
+  private deleteStore(): DeleteStore {
+    return {
+      refsFor: (id) => this.tags.refsFor(id),
+      untag: (ref) => {
+        this.tags.delete(ref);
+        this.tags.save();
+      },
+      hasChildren: (id) => this.index.children(id).length > 0,
+      parentOf: (id) => this.index.get(id)?.parent ?? '',
+      containersUsing: (id) => this.usage.containers().filter((c) => c.imageId === id),
+      removeImage: (id, retain) => this.removeImageStorage(id, retain),
+      event: (action, id) => this.event(action, id, id),
+    };
+  }
+
+  /**
+   * Removes an image record, then its layers and blobs that nothing else refers to. The record
+   * goes first, so a crash in between leaves only unreferenced files for the start-up sweep.
+   */
+  private async removeImageStorage(id: string, retain: boolean): Promise<string[]> {
+    const entry = this.index.getAny(id);
+    if (!entry) return [];
+    if (retain) {
+      entry.retained = true;
+      this.index.save();
+      return [];
+    }
+    this.index.delete(id);
+    this.index.save();
+    if (!this.pins.has(id)) await this.content.delete(id);
+    return this.releaseLayers([...entry.chainIds].reverse());
+  }
+
+  /** Removes those of `candidates` (chain IDs) no image uses and nobody pins; returns them in order. */
+  private async releaseLayers(candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const used = new Set(this.index.allWithRetained().flatMap((e) => e.chainIds));
+    const removed: string[] = [];
+    for (const chainId of candidates) {
+      if (used.has(chainId) || this.pins.has(chainId)) continue;
+      const info = this.layerStore.get(chainId);
+      if (!info) continue;
+      await this.layerStore.remove(chainId);
+      removed.push(chainId);
+      await this.deleteBlobIfUnused(info.diffId);
+    }
+    return removed;
+  }
+
+  private async deleteBlobIfUnused(digest: string): Promise<void> {
+    if (this.pins.has(digest) || this.index.getAny(digest)) return;
+    if (this.layerStore.list().some((l) => l.diffId === digest)) return;
+    await this.content.delete(digest);
   }
 
   private tagImage(id: string, ref: ParsedReference): void {
@@ -198,15 +543,16 @@ export class ImageService {
     const entry = this.resolveEntry(ref);
     if (entry) return entry;
     // Docker answers an unparsable name with 400 and its parser's message, not with a 404.
-    if (!FULL_ID_RE.test(ref) && !ID_PREFIX_RE.test(ref)) {
-      try {
-        parseNormalizedReference(ref);
-      } catch (err) {
-        if (err instanceof InvalidReferenceError) throw invalidParameter(err.message);
-        throw err;
-      }
+    if (FULL_ID_RE.test(ref) || ID_PREFIX_RE.test(ref)) throw noSuchImage(ref);
+    let parsed: ParsedReference;
+    try {
+      parsed = parseNormalizedReference(ref);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) throw invalidParameter(err.message);
+      throw err;
     }
-    throw noSuchImage(ref);
+    // moby names what it looked for: the reference with the default tag added.
+    throw noSuchImage(parsed.tag === undefined && parsed.digest === undefined ? `${ref}:latest` : ref);
   }
 
   /**
@@ -261,10 +607,18 @@ export class ImageService {
    * (manifests, compressed layers, build cache) must add them to the roots here.
    */
   private async collectGarbage(): Promise<void> {
-    const keepLayers = new Set(this.index.all().flatMap((e) => e.chainIds));
+    const keepLayers = new Set(this.index.allWithRetained().flatMap((e) => e.chainIds));
     await this.layerStore.retainOnly(keepLayers);
-    const keepBlobs = new Set<string>(this.index.all().map((e) => e.id));
+    const keepBlobs = new Set<string>(this.index.allWithRetained().map((e) => e.id));
     for (const layer of this.layerStore.list()) keepBlobs.add(layer.diffId);
     await this.content.retainOnly(keepBlobs);
   }
+}
+
+/** Archive and layer problems are the client's: 400 with a clear message. */
+function loadError(err: unknown): unknown {
+  if (err instanceof InvalidArchiveError || err instanceof InvalidTarError || err instanceof BreakoutError || err instanceof UnsupportedCompressionError) {
+    return invalidParameter(err.message);
+  }
+  return err;
 }

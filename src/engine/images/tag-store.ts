@@ -7,7 +7,7 @@ interface RepositoriesFile {
   Repositories: Record<string, Record<string, string>>;
 }
 
-interface TagEntry {
+export interface TagEntry {
   ref: ParsedReference;
   id: string;
 }
@@ -56,6 +56,13 @@ export class TagStore {
       .filter((e) => e.id === id)
       .map((e) => e.ref)
       .sort((a, b) => (fullString(a) < fullString(b) ? -1 : fullString(a) > fullString(b) ? 1 : 0));
+  }
+
+  /** Tag references (no digests) of one repository (full name), sorted. */
+  byName(name: string): TagEntry[] {
+    return [...this.entries.values()]
+      .filter((e) => e.ref.name === name && e.ref.tag !== undefined && e.ref.digest === undefined)
+      .sort((a, b) => (fullString(a.ref) < fullString(b.ref) ? -1 : 1));
   }
 
   imageIds(): Set<string> {

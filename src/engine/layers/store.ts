@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDirSync, readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
+import { DigestMismatchError } from '../content/blob-writer';
 import type { ContentStore } from '../content/store';
 import { digestHex, isDigest, SHA256_PREFIX } from '../content/digest';
 import { chainIdOf } from './chain-id';
@@ -16,6 +17,23 @@ export interface LayerInfo {
   diffId: string;
   parent: string | null; // chain ID of the layer below
   size: number; // bytes on disk of this layer alone
+}
+
+export interface ApplyOptions {
+  /** The diff ID the caller expects (from an image config); a different one fails the apply. */
+  expectedDiffId?: string;
+}
+
+export class DiffIdMismatchError extends Error {
+  constructor(readonly expected: string, readonly actual: string) {
+    super(`layer content does not match its diff ID: expected ${expected}, got ${actual}`);
+  }
+}
+
+interface DiffSink {
+  write(chunk: Buffer): Promise<void>;
+  commit(): Promise<string>;
+  abort(): Promise<void>;
 }
 
 const LAYER_META = 'layer.json';
@@ -80,7 +98,7 @@ export class LayerStore {
    * layer). The diff ID is computed while extracting. If a layer with the resulting chain ID
    * exists already, the new copy is dropped and the existing one returned.
    */
-  async apply(input: NodeJS.ReadableStream, parent: string | null): Promise<LayerInfo> {
+  async apply(input: NodeJS.ReadableStream, parent: string | null, opts: ApplyOptions = {}): Promise<LayerInfo> {
     if (parent !== null && !this.layers.has(parent)) throw new Error(`parent layer ${parent} does not exist`);
     const tempRoot = path.join(this.root, TEMP_DIR);
     await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
@@ -88,14 +106,14 @@ export class LayerStore {
     const diffDir = path.join(temp, 'diff');
     await fsp.mkdir(diffDir, { recursive: true, mode: 0o755 });
 
-    const blob = await this.content.createWriter();
+    const blob = await this.diffSink(opts.expectedDiffId);
     try {
       const tarStream = await decompressed(input);
       const { size } = await extractTar(tarStream, diffDir, {
         onChunk: (chunk) => blob.write(chunk),
         specialStrategy: this.specialStrategy,
       });
-      const { digest: diffId } = await blob.commit();
+      const diffId = await blob.commit();
       const info: LayerInfo = { chainId: chainIdOf(parent, diffId), diffId, parent, size };
       return await this.install(temp, info);
     } catch (err) {
@@ -103,6 +121,38 @@ export class LayerStore {
       await fsp.rm(temp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /**
+   * Where the uncompressed tar goes while it is extracted: into a new blob, or, when the
+   * expected diff ID is already stored, only through a hash to check it.
+   */
+  private async diffSink(expected?: string): Promise<DiffSink> {
+    if (expected !== undefined && this.content.has(expected)) {
+      const hash = crypto.createHash('sha256');
+      return {
+        write: async (chunk) => void hash.update(chunk),
+        commit: async () => {
+          const digest = SHA256_PREFIX + hash.digest('hex');
+          if (digest !== expected) throw new DiffIdMismatchError(expected, digest);
+          return digest;
+        },
+        abort: async () => undefined,
+      };
+    }
+    const writer = await this.content.createWriter();
+    return {
+      write: (chunk) => writer.write(chunk),
+      commit: async () => {
+        try {
+          return (await writer.commit(expected)).digest;
+        } catch (err) {
+          if (err instanceof DigestMismatchError) throw new DiffIdMismatchError(err.expected, err.actual);
+          throw err;
+        }
+      },
+      abort: () => writer.abort(),
+    };
   }
 
   async remove(chainId: string): Promise<void> {

@@ -1,0 +1,80 @@
+import type { ImageEntry } from './image-index';
+import { ParsedReference, familiarString } from './reference';
+import { unixSeconds } from './time';
+import type { ContainerUse } from './usage';
+
+export interface DiskUsageSource {
+  entries: ImageEntry[];
+  layerSize(chainId: string): number;
+  refsFor(id: string): ParsedReference[];
+  hasChildren(id: string): boolean;
+  containers: ContainerUse[];
+}
+
+export interface ImageDiskUsage {
+  LayersSize: number;
+  Images: object[];
+}
+
+/**
+ * The image half of `GET /system/df`, from the sizes recorded per layer when it was extracted
+ * (no file walking): LayersSize counts each layer once; an image's SharedSize is the part of it
+ * that other images use too; Containers counts the containers created from it.
+ */
+export function diskUsage(src: DiskUsageSource): ImageDiskUsage {
+  const layerRefs = new Map<string, number>();
+  for (const e of src.entries) for (const c of e.chainIds) layerRefs.set(c, (layerRefs.get(c) ?? 0) + 1);
+  let layersSize = 0;
+  for (const chainId of layerRefs.keys()) layersSize += src.layerSize(chainId);
+
+  const containerCount = new Map<string, number>();
+  for (const c of src.containers) containerCount.set(c.imageId, (containerCount.get(c.imageId) ?? 0) + 1);
+
+  const images = src.entries
+    .filter((e) => src.refsFor(e.id).length > 0 || !src.hasChildren(e.id))
+    .sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created))
+    .map((e) => {
+      const refs = src.refsFor(e.id);
+      const shared = e.chainIds.reduce((sum, c) => sum + ((layerRefs.get(c) ?? 0) > 1 ? src.layerSize(c) : 0), 0);
+      return {
+        Containers: containerCount.get(e.id) ?? 0,
+        Created: unixSeconds(e.config.created),
+        Id: e.id,
+        Labels: e.config.config?.Labels ?? null,
+        ParentId: e.parent,
+        RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
+        RepoTags: refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString),
+        SharedSize: shared,
+        Size: e.size,
+      };
+    });
+  return { LayersSize: layersSize, Images: images };
+}
+
+interface ContainerSummary {
+  Id: string;
+  ImageID: string;
+  [key: string]: unknown;
+}
+
+/**
+ * `GET /system/df` as moby answers it: images with shared sizes and container counts,
+ * containers with SizeRw (their upper dir) and SizeRootFs (that plus their image), no volumes
+ * or build cache yet.
+ */
+export function systemDiskUsage(
+  images: ImageDiskUsage,
+  containers: ContainerSummary[],
+  sizes: { upperDirSize(id: string): number; imageSize(id: string): number },
+): object {
+  return {
+    LayersSize: images.LayersSize,
+    Images: images.Images,
+    Containers: containers.map((c) => {
+      const rw = sizes.upperDirSize(c.Id);
+      return { ...c, SizeRw: rw, SizeRootFs: rw + sizes.imageSize(c.ImageID) };
+    }),
+    Volumes: [],
+    BuildCache: [],
+  };
+}

@@ -1,0 +1,130 @@
+import * as crypto from 'node:crypto';
+import * as tarStream from 'tar-stream';
+
+/** Test helpers that build image archives by hand (docker-archive and OCI layout). */
+
+export type TarEntry = tarStream.Headers & { body?: string | Buffer };
+
+export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+  })();
+  for (const { body, ...header } of entries) {
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ mtime: new Date(0), mode: header.type === 'directory' ? 0o755 : 0o644, ...header }, body ?? '', (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export const sha256 = (data: Buffer | string): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
+export const hex = (digest: string): string => digest.replace(/^sha256:/, '');
+
+export interface FixtureImage {
+  layers: Buffer[]; // uncompressed layer tars, bottom first
+  repoTags?: string[];
+  labels?: Record<string, string>;
+  created?: string;
+  /** history entries; defaults to one per layer with created_by "layer <i>" */
+  history?: { created_by?: string; comment?: string; empty_layer?: boolean; created?: string }[];
+  cmd?: string[];
+}
+
+export interface BuiltImage {
+  config: Buffer;
+  id: string;
+  diffIds: string[];
+}
+
+export function imageConfig(img: FixtureImage): BuiltImage {
+  const diffIds = img.layers.map((l) => sha256(l));
+  const created = img.created ?? '2024-01-02T03:04:05.123456789Z';
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      config: { Cmd: img.cmd ?? ['/bin/sh'], ...(img.labels ? { Labels: img.labels } : {}) },
+      created,
+      history: img.history ?? img.layers.map((_, i) => ({ created, created_by: `layer ${i}` })),
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
+  return { config, id: sha256(config), diffIds };
+}
+
+/** A docker-archive as skopeo writes it: manifest.json, <config hex>.json, <diffid hex>.tar. */
+export async function dockerArchive(images: FixtureImage[]): Promise<{ tar: Buffer; built: BuiltImage[] }> {
+  const entries: TarEntry[] = [];
+  const seen = new Set<string>();
+  const manifest: object[] = [];
+  const built = images.map((img) => {
+    const b = imageConfig(img);
+    img.layers.forEach((layer, i) => {
+      const name = `${hex(b.diffIds[i]!)}.tar`;
+      if (!seen.has(name)) entries.push({ name, body: layer });
+      seen.add(name);
+    });
+    entries.push({ name: `${hex(b.id)}.json`, body: b.config });
+    manifest.push({ Config: `${hex(b.id)}.json`, RepoTags: img.repoTags ?? null, Layers: b.diffIds.map((d) => `${hex(d)}.tar`) });
+    return b;
+  });
+  entries.push({ name: 'manifest.json', body: JSON.stringify(manifest) });
+  return { tar: await makeTar(entries), built };
+}
+
+/** A plain OCI image layout (what `skopeo copy … oci-archive:` or buildx write): no manifest.json. */
+export async function ociLayout(
+  images: (FixtureImage & { refName?: string; layerMediaType?: string; transformLayer?: (l: Buffer) => Buffer })[],
+): Promise<{ tar: Buffer; built: BuiltImage[] }> {
+  const blobs = new Map<string, Buffer>();
+  const put = (data: Buffer): { digest: string; size: number } => {
+    const digest = sha256(data);
+    blobs.set(digest, data);
+    return { digest, size: data.length };
+  };
+  const manifests: object[] = [];
+  const built = images.map((img) => {
+    const b = imageConfig(img);
+    const layers = img.layers.map((l) => ({
+      mediaType: img.layerMediaType ?? 'application/vnd.oci.image.layer.v1.tar',
+      ...put(img.transformLayer ? img.transformLayer(l) : l),
+    }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...put(b.config) },
+        layers,
+      }),
+    );
+    manifests.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...put(manifest),
+      ...(img.refName ? { annotations: { 'org.opencontainers.image.ref.name': img.refName } } : {}),
+    });
+    return b;
+  });
+  const entries: TarEntry[] = [
+    { name: 'blobs/', type: 'directory' },
+    { name: 'blobs/sha256/', type: 'directory' },
+    ...[...blobs].map(([d, body]) => ({ name: `blobs/sha256/${hex(d)}`, body })),
+    { name: 'index.json', body: JSON.stringify({ schemaVersion: 2, manifests }) },
+    { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+  ];
+  return { tar: await makeTar(entries), built };
+}
+
+/** A layer with one file of `size` random bytes (or the given content). */
+export function fileLayer(name: string, content: string | Buffer): Promise<Buffer> {
+  return makeTar([{ name, body: content }]);
+}
+
+export function randomLayer(name: string, size: number): Promise<Buffer> {
+  return makeTar([{ name, body: crypto.randomBytes(size) }]);
+}
