@@ -111,7 +111,7 @@ function blobPath(digest: string): string {
 }
 
 function addEntry(pack: tar.Pack, file: ArchiveFile, source: SaveSource): Promise<void> {
-  const base = { name: file.name, mtime: file.mtime, uid: 0, gid: 0 };
+  const base = { name: file.name, mtime: file.mtime, uid: 0, gid: 0, uname: 'root', gname: 'root' };
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
     if (file.name.endsWith('/')) pack.entry({ ...base, type: 'directory', mode: 0o755 }, done);

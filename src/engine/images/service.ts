@@ -316,8 +316,13 @@ export class ImageService {
           continue;
         }
       }
-      const entry = this.getEntry(name);
-      add(entry, parsed && parsed.tag !== undefined ? parsed : undefined);
+      if (parsed && parsed.tag !== undefined && !FULL_ID_RE.test(name)) {
+        const id = this.tags.get(parsed);
+        if (!id || !this.index.get(id)) throw notFound('reference does not exist');
+        add(this.index.get(id)!, parsed);
+        continue;
+      }
+      add(this.getEntry(name));
     }
     return [...byId.values()];
   }
