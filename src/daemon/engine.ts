@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContainerService } from '../engine/containers/service';
 import { ExecService } from '../engine/containers/exec';
+import { IsolatedNetworking } from '../engine/containers/networking';
 import { ContainerStore } from '../engine/containers/store';
 import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
@@ -37,7 +38,7 @@ export class Engine {
     const store = new ContainerStore(path.join(config.dataRoot, 'containers'));
     store.load();
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
-    const containers = new ContainerService({ store, runtime, images, snapshots, events });
+    const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events });
     await containers.reconcile();
     await connectImageUsage(images, containers, snapshots, events);
     const execs = new ExecService(store, runtime, events);

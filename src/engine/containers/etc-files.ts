@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { NetworkPlan } from './networking';
 import type { ContainerRecord } from './types';
 
 export interface EtcFiles {
@@ -29,15 +30,17 @@ const BASE_HOSTS = [
  * The files Docker bind-mounts over /etc/hosts, /etc/hostname and /etc/resolv.conf. They are rewritten at every
  * start, so a plain write (no fsync) is enough.
  */
-export function writeEtcFiles(containerDir: string, c: ContainerRecord, hostResolvConf = '/etc/resolv.conf'): EtcFiles {
+export function writeEtcFiles(containerDir: string, c: ContainerRecord, plan: NetworkPlan, hostResolvConf = '/etc/resolv.conf'): EtcFiles {
   const p = etcPaths(containerDir);
   fs.writeFileSync(p.hostname, `${c.Config.Hostname}\n`);
-  fs.writeFileSync(p.hosts, BASE_HOSTS.join('\n') + '\n');
-  let resolv = '';
-  try {
-    resolv = fs.readFileSync(hostResolvConf, 'utf8');
-  } catch {
-    /* no resolver configured on the host */
+  fs.writeFileSync(p.hosts, [...BASE_HOSTS, ...plan.hostsEntries].join('\n') + '\n');
+  let resolv = plan.resolvConf ?? '';
+  if (plan.resolvConf === undefined) {
+    try {
+      resolv = fs.readFileSync(hostResolvConf, 'utf8');
+    } catch {
+      /* no resolver configured on the host */
+    }
   }
   fs.writeFileSync(p.resolvConf, resolv);
   return p;

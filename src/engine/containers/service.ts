@@ -17,6 +17,7 @@ import { etcPaths, writeEtcFiles } from './etc-files';
 import { containerFilter } from './filters';
 import { KeyedMutex } from './locks';
 import { streamLogs, type LogOptions } from './logs';
+import type { ContainerNetworking } from './networking';
 import type { ContainerStore } from './store';
 import type { ContainerRecord } from './types';
 import { ZERO_TIME } from './types';
@@ -27,6 +28,7 @@ import type { LogRecord } from '../runtime/log-reader';
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ContainerServiceDeps {
+  networking: ContainerNetworking;
   store: ContainerStore;
   runtime: ContainerRuntime;
   images: ImageService;
@@ -120,7 +122,8 @@ export class ContainerService {
     const image = this.d.images.get(c.Image);
     const lowers = this.d.images.lowerDirs(image.id);
     const dir = this.store.dir(c.Id);
-    const etc = writeEtcFiles(dir, c);
+    const plan = await this.d.networking.prepare(c);
+    const etc = writeEtcFiles(dir, c, plan);
     const user = resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p));
     this.d.snapshots.prepare(c.Id);
     const spec = buildSpec({
@@ -129,6 +132,7 @@ export class ContainerService {
       rootfsOverlay: this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]),
       etcFiles: etc,
       cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
+      network: { path: plan.netnsPath, host: plan.hostNetwork },
     });
 
     let pid: number;
@@ -142,12 +146,14 @@ export class ContainerService {
         openStdin: c.Config.OpenStdin,
         stdinOnce: c.Config.StdinOnce,
       });
+      await this.d.networking.attach(c, pid);
       const hub = this.d.runtime.hub(c.Id);
       if (hub) for (const s of this.pendingAttach.get(c.Id) ?? []) s.bind(hub);
       this.pendingAttach.delete(c.Id);
       await this.d.runtime.start(c.Id);
     } catch (err) {
       await this.d.runtime.cleanup(c.Id);
+      await this.d.networking.release(c).catch((e: Error) => log.warn('network release failed', { id: c.Id, error: e.message }));
       const runtimeMsg = err instanceof Error ? err.message : String(err);
       const message =
         err instanceof RuntimeCreateError
@@ -213,7 +219,7 @@ export class ContainerService {
       const oom = this.d.runtime.oomKilled(id);
       const finishedAt = (this.d.runtime.exitTime(id) ?? new Date()).toISOString();
       await this.d.runtime.drainOutput(id);
-      this.cleanupInBackground(id);
+      this.cleanupInBackground(id, () => this.d.networking.release(c));
       c.State = {
         ...c.State,
         Status: 'exited',
@@ -234,12 +240,15 @@ export class ContainerService {
   }
 
   /** runc delete and file removal, started now, awaited by whoever needs the runtime state gone. */
-  private cleanupInBackground(id: string, then?: () => void): void {
+  private cleanupInBackground(id: string, then?: () => unknown): void {
     const prev = this.pendingCleanups.get(id) ?? Promise.resolve();
-    const p = prev
+    const p: Promise<void> = prev
       .then(() => this.d.runtime.cleanup(id))
       .then(then)
-      .catch((err: Error) => log.warn('cleanup failed', { id, error: err.message }))
+      .then(
+        () => undefined,
+        (err: Error) => log.warn('cleanup failed', { id, error: err.message }),
+      )
       .finally(() => {
         if (this.pendingCleanups.get(id) === p) this.pendingCleanups.delete(id);
       });
@@ -441,7 +450,10 @@ export class ContainerService {
     this.pendingAttach.delete(c.Id);
     this.store.remove(c.Id);
     // Files go after the record; a crash in between leaves orphans that the start-up sweep removes.
-    this.cleanupInBackground(c.Id, () => this.d.snapshots.remove(c.Id));
+    this.cleanupInBackground(c.Id, async () => {
+      await this.d.networking.remove(c);
+      this.d.snapshots.remove(c.Id);
+    });
     this.d.events.publish('container', 'destroy', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
     this.notify(this.exitListeners, c.Id, c.State.ExitCode);
     this.notify(this.removeListeners, c.Id, c.State.ExitCode);
@@ -466,7 +478,7 @@ export class ContainerService {
       upperDir: this.d.snapshots.upperDir(c.Id),
       workDir: this.d.snapshots.workDir(c.Id),
       mergedDir: path.join(this.d.snapshots.dir(c.Id), 'merged'),
-    });
+    }, this.d.networking.settings(c));
   }
 
   get(ref: string): ContainerRecord {
@@ -489,7 +501,7 @@ export class ContainerService {
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     const now = Date.now();
-    return list.map((c) => summaryView(c, now));
+    return list.map((c) => summaryView(c, this.d.networking.settings(c), now));
   }
 
   // ---- recovery ----

@@ -25,7 +25,7 @@ export interface ContainerPaths {
 }
 
 /** GET /containers/{id}/json. */
-export function inspectView(c: ContainerRecord, p: ContainerPaths): object {
+export function inspectView(c: ContainerRecord, p: ContainerPaths, net: { NetworkSettings: Record<string, unknown> }): object {
   return {
     Id: c.Id,
     Created: c.Created,
@@ -52,26 +52,7 @@ export function inspectView(c: ContainerRecord, p: ContainerPaths): object {
     },
     Mounts: [],
     Config: c.Config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: net.NetworkSettings,
   };
 }
 
@@ -81,7 +62,7 @@ export function commandText(c: ContainerRecord): string {
 }
 
 /** One item of GET /containers/json. */
-export function summaryView(c: ContainerRecord, now = Date.now()): object {
+export function summaryView(c: ContainerRecord, net: { NetworkSettings: Record<string, unknown>; Ports: object[] }, now = Date.now()): object {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -89,12 +70,12 @@ export function summaryView(c: ContainerRecord, now = Date.now()): object {
     ImageID: c.Image,
     Command: commandText(c),
     Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [],
+    Ports: net.Ports,
     Labels: c.Config.Labels ?? {},
     State: c.State.Status,
     Status: statusText(c, now),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: net.NetworkSettings.Networks ?? {} },
     Mounts: [],
   };
 }

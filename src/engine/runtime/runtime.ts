@@ -53,6 +53,7 @@ export class ContainerRuntime {
   }
 
   shutdown(): void {
+    this.removeParentCgroups();
     this.exits.stop();
     for (const hub of this.hubs.values()) hub.close();
     this.hubs.clear();
@@ -182,6 +183,16 @@ export class ContainerRuntime {
 
   /** The runtime removes the container's cgroups but leaves our parent dirs; drop them when empty. */
   private removeCgroups(id: string): void {
+    this.rmdirInEveryController(path.join(this.opts.cgroupParent, id));
+    this.removeParentCgroups();
+  }
+
+  /** Removes this daemon's cgroup parent where it is empty (concurrent teardowns may each find it busy). */
+  removeParentCgroups(): void {
+    this.rmdirInEveryController(this.opts.cgroupParent);
+  }
+
+  private rmdirInEveryController(rel: string): void {
     let controllers: string[] = [];
     try {
       controllers = fs.readdirSync(CGROUP_ROOT);
@@ -189,12 +200,10 @@ export class ContainerRuntime {
       return;
     }
     for (const ctrl of controllers) {
-      for (const dir of [path.join(CGROUP_ROOT, ctrl, this.opts.cgroupParent, id), path.join(CGROUP_ROOT, ctrl, this.opts.cgroupParent)]) {
-        try {
-          fs.rmdirSync(dir);
-        } catch {
-          /* busy (other containers) or already gone */
-        }
+      try {
+        fs.rmdirSync(path.join(CGROUP_ROOT, ctrl, rel));
+      } catch {
+        /* busy (other containers) or already gone */
       }
     }
   }

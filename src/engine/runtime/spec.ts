@@ -36,6 +36,8 @@ export interface SpecInputs {
   /** Files in the container dir bind-mounted over /etc. */
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   cgroupsPath: string;
+  /** The network namespace: a new one (default), an existing one to join, or the host's. */
+  network?: { path?: string; host?: boolean };
 }
 
 /** Env as the process gets it: the container's (already merged with the image's), plus PATH/HOSTNAME/TERM defaults. */
@@ -83,7 +85,13 @@ export function buildSpec(inp: SpecInputs): object {
       { destination: '/etc/hosts', type: 'bind', source: inp.etcFiles.hosts, options: ['rbind', 'rprivate'] },
     ],
     linux: {
-      namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }],
+      namespaces: [
+        { type: 'mount' },
+        ...(inp.network?.host ? [] : [inp.network?.path ? { type: 'network', path: inp.network.path } : { type: 'network' }]),
+        { type: 'uts' },
+        { type: 'pid' },
+        { type: 'ipc' },
+      ],
       cgroupsPath: inp.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }, ...ALLOWED_DEVICES.map((d) => ({ allow: true, ...d }))],
