@@ -55,7 +55,7 @@ export class ContentStore {
   }
 
   openRead(digest: string): fs.ReadStream {
-    return fs.createReadStream(this.blobPath(digest));
+    return fs.createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
   }
 
   async createWriter(): Promise<BlobWriter> {

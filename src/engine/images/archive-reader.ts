@@ -138,6 +138,12 @@ export class ImageArchive {
     return 'data' in m ? Readable.from([m.data]) : this.sink.open(m.blob.digest);
   }
 
+  /** The content-store digest of a member that was stored as a blob. */
+  blobDigest(name: string): string | undefined {
+    const m = this.member(name);
+    return m && 'blob' in m ? m.blob.digest : undefined;
+  }
+
   size(name: string): number | undefined {
     const m = this.member(name);
     return m && ('data' in m ? m.data.length : m.blob.size);

@@ -377,7 +377,10 @@ export class ImageService {
       if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: 0, total }, id });
       let info: LayerInfo;
       try {
-        info = await this.layerStore.apply(archive.open(layer.member), i === 0 ? null : chain[i - 1]!, { expectedDiffId: layer.diffId });
+        info = await this.layerStore.apply(archive.open(layer.member), i === 0 ? null : chain[i - 1]!, {
+          expectedDiffId: layer.diffId,
+          fromStoredBlob: archive.blobDigest(layer.member) === layer.diffId,
+        });
       } catch (err) {
         if (err instanceof DiffIdMismatchError) {
           throw new InvalidArchiveError(`invalid diffID for layer ${i}: expected "${err.expected}", got "${err.actual}"`);
