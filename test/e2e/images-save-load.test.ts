@@ -216,3 +216,37 @@ test('skopeo reads Berth’s save, and an archive skopeo writes loads with the s
   const r2 = await d.docker(['load', '-i', ociTar]);
   assert.deepEqual([r2.code, r2.stdout], [0, 'Loaded image: localhost/rt/ociarchive:3\n']);
 });
+
+test('load: Docker 20.10 save layout (<v1 id>/layer.tar, json, VERSION; repeated layers as symlinks)', async () => {
+  const { imageConfig, makeTar } = await import('./images-fixtures');
+  const shared = await fileLayer('shared.txt', 'shared\n');
+  const own = await fileLayer('own.txt', 'own\n');
+  const first = imageConfig({ layers: [shared], cmd: ['first'] });
+  const second = imageConfig({ layers: [shared, own], cmd: ['second'] });
+  const v1 = (n: number) => String(n).repeat(64).slice(0, 64);
+  const tar = await makeTar([
+    { name: `${v1(1)}/`, type: 'directory' },
+    { name: `${v1(1)}/VERSION`, body: '1.0' },
+    { name: `${v1(1)}/json`, body: JSON.stringify({ id: v1(1) }) },
+    { name: `${v1(1)}/layer.tar`, body: shared },
+    { name: `${v1(2)}/`, type: 'directory' },
+    { name: `${v1(2)}/layer.tar`, type: 'symlink', linkname: `../${v1(1)}/layer.tar` },
+    { name: `${v1(3)}/`, type: 'directory' },
+    { name: `${v1(3)}/layer.tar`, body: own },
+    { name: `${hex(first.id)}.json`, body: first.config },
+    { name: `${hex(second.id)}.json`, body: second.config },
+    {
+      name: 'manifest.json',
+      body: JSON.stringify([
+        { Config: `${hex(first.id)}.json`, RepoTags: ['rt/legacy:first'], Layers: [`${v1(1)}/layer.tar`] },
+        { Config: `${hex(second.id)}.json`, RepoTags: ['rt/legacy:second'], Layers: [`${v1(2)}/layer.tar`, `${v1(3)}/layer.tar`] },
+      ]),
+    },
+    { name: 'repositories', body: JSON.stringify({ 'rt/legacy': { first: v1(1), second: v1(3) } }) },
+  ]);
+  const r = await d.docker(['load'], { input: tar });
+  assert.deepEqual([r.code, r.stdout], [0, 'Loaded image: rt/legacy:first\nLoaded image: rt/legacy:second\n']);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Id}} {{len .RootFS.Layers}}', 'rt/legacy:second'])).stdout.trim(), `${second.id} 2`);
+  const run = await d.docker(['save', 'rt/legacy:second'], {});
+  assert.equal(run.code, 0);
+});
