@@ -26,6 +26,12 @@ export class LayerWriter {
   private readonly dirTimes = new Map<string, Date>();
   private readonly special: SpecialFileQueue;
   private readonly isRoot = process.getuid?.() === 0;
+  /**
+   * Parent paths (as named in the tar) already resolved to real directories inside the root,
+   * so that the many entries of one directory skip resolution and mkdir. Cleared whenever
+   * anything is removed, the only way such a directory can stop being one.
+   */
+  private readonly knownDirs = new Map<string, string>();
 
   constructor(private readonly root: string, strategy?: SpecialOpStrategy) {
     this.special = new SpecialFileQueue(strategy);
@@ -170,12 +176,21 @@ export class LayerWriter {
     const base = path.posix.basename(rel);
     const parentRel = path.posix.dirname(rel);
 
-    let target = path.join(this.resolveParent(parentRel), base);
-    if (this.special.touches(target)) {
-      await this.special.flush();
+    let parentDir = this.knownDirs.get(parentRel);
+    let target: string;
+    if (parentDir !== undefined) {
+      target = path.join(parentDir, base);
+      if (this.special.touches(target)) await this.special.flush();
+    } else {
       target = path.join(this.resolveParent(parentRel), base);
+      if (this.special.touches(target)) {
+        await this.special.flush();
+        target = path.join(this.resolveParent(parentRel), base);
+      }
+      parentDir = path.dirname(target);
+      fs.mkdirSync(parentDir, { recursive: true, mode: 0o755 });
+      this.knownDirs.set(parentRel, parentDir);
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
 
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await this.applyWhiteout(path.dirname(target), base, header);
@@ -212,14 +227,11 @@ export class LayerWriter {
   }
 
   private async clearPath(target: string, keepDirectory: boolean): Promise<void> {
-    let stat: fs.Stats;
-    try {
-      stat = fs.lstatSync(target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
+    const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (stat === undefined) return;
     if (keepDirectory && stat.isDirectory()) return;
+    // What is removed may be a directory that later entries were resolved into.
+    this.knownDirs.clear();
     // Queued objects were resolved against the tree as it is now; create them before it changes.
     if (this.special.size > 0) await this.special.flush();
     fs.rmSync(target, { recursive: true, force: true });
