@@ -49,6 +49,30 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
     ctx.sendStatus(204);
   });
 
+  r.post('/containers/prune', async (ctx) => {
+    ctx.sendJson(200, await containers.prune(filtersParam(ctx.query)));
+  });
+
+  r.post('/containers/{id}/update', async (ctx) => {
+    const body = await ctx.json<Record<string, unknown>>();
+    ctx.sendJson(200, await containers.update(ctx.param('id'), body));
+  });
+
+  r.post('/containers/{id}/pause', async (ctx) => {
+    await containers.pause(ctx.param('id'));
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/unpause', async (ctx) => {
+    await containers.unpause(ctx.param('id'));
+    ctx.sendStatus(204);
+  });
+
+  r.post('/containers/{id}/rename', (ctx) => {
+    containers.rename(ctx.param('id'), ctx.query.get('name') ?? '');
+    ctx.sendStatus(204);
+  });
+
   r.delete('/containers/{id}', async (ctx) => {
     await containers.remove(ctx.param('id'), { force: boolParam(ctx.query, 'force') });
     ctx.sendStatus(204);

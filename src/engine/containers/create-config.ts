@@ -1,5 +1,6 @@
 import { invalidParameter } from '../../util/errors';
 import type { ImageConfigBody } from '../images/service';
+import { validateRestartPolicy } from './restart-policy';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig } from './types';
 
 /** The body of POST /containers/create: Config fields at the top level plus HostConfig and NetworkingConfig. */
@@ -60,10 +61,7 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
   const img = inp.imageConfig;
   const cmd = resolveCommand(img, asStringArray(b.Entrypoint, 'Entrypoint'), asStringArray(b.Cmd, 'Cmd'));
   const hc = b.HostConfig ?? {};
-  const restart = hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
-  if (hc.AutoRemove && restart.Name && restart.Name !== 'no') {
-    throw invalidParameter("can't create 'AutoRemove' container with restart policy");
-  }
+  const restart = validateRestartPolicy(hc.RestartPolicy, Boolean(hc.AutoRemove));
   const config: ContainerConfig = {
     Hostname: b.Hostname || inp.id.slice(0, 12),
     Domainname: b.Domainname ?? '',

@@ -14,12 +14,16 @@ import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { AttachSession, parseDetachKeys, type AttachSink } from './attach';
 import { buildRecord, type CreateBody } from './create-config';
 import { etcPaths, writeEtcFiles } from './etc-files';
-import { containerFilter } from './filters';
+import { containerFilter, labelMatches } from './filters';
+import { dirSize } from '../layers/dir-size';
+import { parseFilterTimestamp } from '../images/time';
 import { KeyedMutex } from './locks';
 import { streamLogs, type LogOptions } from './logs';
 import type { ContainerNetworking } from './networking';
+import { Backoff, restartOnDaemonStart, shouldRestart, validateRestartPolicy } from './restart-policy';
+import { runcUpdateArgs, UPDATABLE_RESOURCES, type ResourceUpdate } from '../runtime/update';
 import type { ContainerStore } from './store';
-import type { ContainerRecord } from './types';
+import type { ContainerRecord, RestartPolicy } from './types';
 import { ZERO_TIME } from './types';
 import { inspectView, summaryView } from './view';
 import { generateName, validateName } from './names';
@@ -66,6 +70,8 @@ export class ContainerService {
   private readonly removeListeners = new Map<string, Set<(code: number) => void>>();
   /** Runtime teardown still running after an exit was reported (kept off the exit → wait path). */
   private readonly pendingCleanups = new Map<string, Promise<void>>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly backoffs = new Map<string, Backoff>();
 
   constructor(private readonly d: ContainerServiceDeps) {}
 
@@ -116,8 +122,9 @@ export class ContainerService {
 
   private async startLocked(c: ContainerRecord): Promise<void> {
     if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
-    if (c.State.Running) throw notModified();
+    if (c.State.Running && !c.State.Restarting) throw notModified();
     if (c.State.Status === 'removing' || !this.store.find(c.Id)) throw noSuchContainer(c.Id);
+    this.cancelRestart(c.Id);
     await this.pendingCleanups.get(c.Id);
     const image = this.d.images.get(c.Image);
     const lowers = this.d.images.lowerDirs(image.id);
@@ -236,7 +243,58 @@ export class ContainerService {
       this.d.events.publish('container', 'die', id, { exitCode: String(code), image: c.ImageRef, name: c.Name.slice(1) });
       this.notify(this.exitListeners, id, code);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c);
+      else this.scheduleRestart(c);
     });
+  }
+
+  // ---- restart policies ----
+
+  /** Applies the restart policy after an exit: the container waits in `restarting` for its back-off delay. */
+  private scheduleRestart(c: ContainerRecord): void {
+    if (!shouldRestart(c.HostConfig.RestartPolicy, c.State.ExitCode, c.RestartCount, c.ManuallyStopped)) {
+      this.backoffs.delete(c.Id);
+      return;
+    }
+    let backoff = this.backoffs.get(c.Id);
+    if (!backoff) this.backoffs.set(c.Id, (backoff = new Backoff()));
+    const delay = backoff.next(Date.parse(c.State.FinishedAt) - Date.parse(c.State.StartedAt));
+    c.State = { ...c.State, Status: 'restarting', Running: true, Restarting: true, Pid: 0 };
+    this.store.save(c);
+    this.armRestart(c, delay);
+  }
+
+  private armRestart(c: ContainerRecord, delayMs: number): void {
+    this.cancelRestart(c.Id);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.Id);
+      void this.mutex.run(c.Id, async () => {
+        if (!this.store.find(c.Id) || !c.State.Restarting) return;
+        c.RestartCount++;
+        try {
+          await this.startLocked(c);
+        } catch (err) {
+          log.warn('restart failed', { id: c.Id, error: (err as Error).message });
+          c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false };
+          this.store.save(c);
+        }
+      });
+    }, delayMs);
+    timer.unref();
+    this.restartTimers.set(c.Id, timer);
+  }
+
+  private cancelRestart(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+  }
+
+  /** A restarting container that a user stops or removes: it just stays down. */
+  private stopRestarting(c: ContainerRecord): void {
+    this.cancelRestart(c.Id);
+    this.backoffs.delete(c.Id);
+    c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false };
+    this.store.save(c);
   }
 
   /** runc delete and file removal, started now, awaited by whoever needs the runtime state gone. */
@@ -379,6 +437,11 @@ export class ContainerService {
     const c = this.store.get(ref);
     const sig = parseSignal(signal);
     if (!c.State.Running) throw conflict(`cannot kill container: ${ref}: container ${c.Id} is not running`);
+    if (c.State.Restarting) throw conflict(`cannot kill container: ${ref}: container ${c.Id} is restarting, wait until the container is running`);
+    if (sig === parseSignal(c.Config.StopSignal || 'SIGTERM')) {
+      c.ManuallyStopped = true;
+      this.store.save(c);
+    }
     await this.d.runtime.kill(c.Id, sig).catch((err: Error) => {
       if (c.State.Running) throw err;
     });
@@ -403,6 +466,10 @@ export class ContainerService {
     if (!c.State.Running) throw notModified();
     c.ManuallyStopped = true;
     this.store.save(c);
+    if (c.State.Restarting) {
+      await this.mutex.run(c.Id, async () => this.stopRestarting(c));
+      return;
+    }
     const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
     const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
     await this.d.runtime.kill(c.Id, sig).catch(() => undefined);
@@ -420,10 +487,51 @@ export class ContainerService {
     this.d.events.publish('container', 'restart', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
   }
 
+  // ---- pause / rename ----
+
+  async pause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.mutex.run(c.Id, async () => {
+      if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+      if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+      await this.d.runtime.runc.pause(c.Id);
+      c.State = { ...c.State, Status: 'paused', Paused: true };
+      this.store.save(c);
+      this.d.events.publish('container', 'pause', c.Id, this.attributes(c));
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.mutex.run(c.Id, async () => {
+      if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
+      await this.d.runtime.runc.resume(c.Id);
+      c.State = { ...c.State, Status: 'running', Paused: false };
+      this.store.save(c);
+      this.d.events.publish('container', 'unpause', c.Id, this.attributes(c));
+    });
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.store.get(ref);
+    if (!newName) throw invalidParameter('Neither old nor new names may be empty');
+    const name = validateName(newName);
+    if (`/${name}` === c.Name) throw invalidParameter('Renaming a container with the same name as its current name');
+    const oldName = c.Name;
+    this.store.rename(c, name);
+    this.d.events.publish('container', 'rename', c.Id, { ...this.attributes(c), oldName });
+  }
+
+  /** The attributes Docker puts on container events: image, name and the container's labels. */
+  attributes(c: ContainerRecord): Record<string, string> {
+    return { ...(c.Config.Labels ?? {}), image: c.ImageRef, name: c.Name.slice(1) };
+  }
+
   // ---- remove ----
 
   async remove(ref: string, opts: { force: boolean }): Promise<void> {
     const c = this.store.get(ref);
+    if (c.State.Restarting && opts.force) await this.mutex.run(c.Id, async () => this.stopRestarting(c));
     if (c.State.Running) {
       if (!opts.force) {
         throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
@@ -457,6 +565,65 @@ export class ContainerService {
     this.d.events.publish('container', 'destroy', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
     this.notify(this.exitListeners, c.Id, c.State.ExitCode);
     this.notify(this.removeListeners, c.Id, c.State.ExitCode);
+  }
+
+  // ---- update ----
+
+  /** docker update: resources of a running container (through the runtime) and the restart policy. */
+  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }> {
+    const c = this.store.get(ref);
+    return this.mutex.run(c.Id, async () => {
+      const resources: ResourceUpdate = {};
+      for (const key of UPDATABLE_RESOURCES) {
+        if (body[key] !== undefined && body[key] !== null && body[key] !== 0 && body[key] !== '') (resources as Record<string, unknown>)[key] = body[key];
+      }
+      const restart = body.RestartPolicy as Partial<RestartPolicy> | undefined;
+      const policy = restart && restart.Name !== undefined ? validateRestartPolicy(restart, c.HostConfig.AutoRemove) : undefined;
+      const flags = runcUpdateArgs(resources, c.HostConfig as ResourceUpdate);
+      if (flags.length && c.State.Running && !c.State.Restarting) {
+        await this.d.runtime.runc.update(c.Id, flags).catch((err: Error) => {
+          throw new EngineError(500, `Cannot update container ${c.Id}: ${err.message}`);
+        });
+      }
+      Object.assign(c.HostConfig, resources);
+      if (policy) c.HostConfig.RestartPolicy = policy;
+      this.store.save(c);
+      this.d.events.publish('container', 'update', c.Id, this.attributes(c));
+      return { Warnings: [] };
+    });
+  }
+
+  // ---- prune ----
+
+  /** Removes stopped containers matching `until` and `label`/`label!` filters; reports what was freed. */
+  async prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const key of Object.keys(filters)) {
+      if (!['until', 'label', 'label!'].includes(key)) throw invalidParameter(`invalid filter '${key}'`);
+    }
+    let until: number | undefined;
+    if (filters.until?.length) {
+      if (filters.until.length > 1) throw invalidParameter('more than one until filter specified');
+      try {
+        until = parseFilterTimestamp(filters.until[0]!);
+      } catch (err) {
+        throw invalidParameter((err as Error).message);
+      }
+    }
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.store.all()) {
+      if (c.State.Running || c.State.Status === 'removing') continue;
+      if (until !== undefined && !(Date.parse(c.Created) < until)) continue;
+      if (!(filters.label ?? []).every((l) => labelMatches(c.Config.Labels, l))) continue;
+      const not = filters['label!'] ?? [];
+      if (not.length > 0 && not.every((l) => labelMatches(c.Config.Labels, l))) continue;
+      const size = dirSize(this.d.snapshots.upperDir(c.Id));
+      await this.mutex.run(c.Id, () => this.removeLocked(c));
+      deleted.push(c.Id);
+      reclaimed += size;
+    }
+    this.d.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   // ---- views ----
@@ -513,14 +680,20 @@ export class ContainerService {
   async reconcile(): Promise<void> {
     const known = new Set(this.store.all().map((c) => c.Id));
     for (const id of this.d.snapshots.orphans(known)) this.d.snapshots.remove(id);
+    const wasDown: ContainerRecord[] = [];
     for (const c of this.store.all()) {
       if (c.State.Status === 'removing') {
         await this.mutex.run(c.Id, () => this.removeLocked(c));
         continue;
       }
+      if (c.State.Restarting) {
+        this.armRestart(c, 0);
+        continue;
+      }
       if (!c.State.Running && c.State.Status !== 'paused') {
         // A crash between an exit and its runtime teardown leaves a bundle behind.
         if (fs.existsSync(this.d.runtime.paths.bundle(c.Id))) await this.d.runtime.cleanup(c.Id);
+        wasDown.push(c);
         continue;
       }
       const code = this.d.runtime.exitCode(c.Id);
@@ -535,6 +708,12 @@ export class ContainerService {
       }
     }
     await this.sweepBundles(known);
+    // Containers that were down when the daemon started come back per their policy (always, unless-stopped).
+    for (const c of wasDown) {
+      if (c.State.StartedAt === ZERO_TIME) continue;
+      if (!restartOnDaemonStart(c.HostConfig.RestartPolicy, c.State.ExitCode, c.RestartCount, c.ManuallyStopped)) continue;
+      void this.start(c.Id).catch((err: Error) => log.warn('restart on daemon start failed', { id: c.Id, error: err.message }));
+    }
   }
 
   private async sweepBundles(known: Set<string>): Promise<void> {

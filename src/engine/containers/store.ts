@@ -77,6 +77,15 @@ export class ContainerStore {
     this.byName.set(rec.Name, rec.Id);
   }
 
+  /** Moves the record to a new name (without the slash); conflicts as Docker words them. */
+  rename(rec: ContainerRecord, name: string): void {
+    if (this.nameTaken(name)) throw this.nameConflict(name);
+    this.byName.delete(rec.Name);
+    rec.Name = `/${name}`;
+    this.byName.set(rec.Name, rec.Id);
+    this.save(rec);
+  }
+
   save(rec: ContainerRecord): void {
     writeJsonAtomicSync(path.join(this.dir(rec.Id), RECORD), rec);
   }

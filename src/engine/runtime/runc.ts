@@ -27,6 +27,9 @@ export class Runc {
       if (!/does not exist|not exist/.test((err as Error).message)) throw err;
     }
   }
+  update(id: string, flags: string[]) {
+    return this.exec(['update', ...flags, id]);
+  }
   async state(id: string): Promise<{ status: string; pid: number } | undefined> {
     try {
       const { stdout } = await this.exec(['state', id]);

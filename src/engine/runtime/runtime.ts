@@ -28,6 +28,17 @@ export interface CreateRequest {
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
+/** A killed monitor whose parent has not reaped it yet still answers kill(pid, 0). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
 /** Drives conmon and the OCI runtime for containers: bundles, monitors, attach sockets and exit files. */
 export class ContainerRuntime {
   readonly paths: RuntimePaths;
@@ -139,7 +150,7 @@ export class ContainerRuntime {
   monitorAlive(id: string): boolean {
     try {
       const pid = Number(fs.readFileSync(this.paths.conmonPidFile(id), 'utf8').trim());
-      return pid > 0 && isAlive(pid);
+      return pid > 0 && isAlive(pid) && !isZombie(pid);
     } catch {
       return false;
     }
