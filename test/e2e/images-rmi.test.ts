@@ -50,6 +50,8 @@ test('tag adds references; rmi of one of several tags only untags', async () => 
   r = await d.docker(['rmi', 'localhost:5000/rt/b']);
   assert.deepEqual([r.code, r.stdout], [0, 'Untagged: localhost:5000/rt/b:latest\n']);
   assert.equal(await imageId('busybox:latest'), id);
+  const events = await d.docker(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']);
+  assert.match(events.stdout, new RegExp(`^tag ${id} rt/a:1\ntag ${id} localhost:5000/rt/b:latest\nuntag ${id} ${id}\n`, 'm'));
 });
 
 test('tag: Docker texts for bad repositories and tags, 404 for a missing image', async () => {
