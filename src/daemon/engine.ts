@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContainerService } from '../engine/containers/service';
 import { ExecService } from '../engine/containers/exec';
+import { HealthMonitor } from '../engine/containers/health';
 import { IsolatedNetworking } from '../engine/containers/networking';
 import { ContainerStore } from '../engine/containers/store';
 import { EventBus } from '../engine/events/bus';
@@ -21,6 +22,7 @@ export class Engine {
     readonly execs: ExecService,
     readonly runtime: ContainerRuntime,
     readonly events: EventBus,
+    private readonly health: HealthMonitor,
   ) {}
 
   static async open(config: DaemonConfig): Promise<Engine> {
@@ -42,10 +44,13 @@ export class Engine {
     await containers.reconcile();
     await connectImageUsage(images, containers, snapshots, events);
     const execs = new ExecService(store, runtime, events);
-    return new Engine(config, images, containers, execs, runtime, events);
+    const health = new HealthMonitor(store, execs, events);
+    health.init();
+    return new Engine(config, images, containers, execs, runtime, events, health);
   }
 
   async shutdown(): Promise<void> {
+    this.health.shutdown();
     await this.containers.settle();
     this.runtime.shutdown();
   }

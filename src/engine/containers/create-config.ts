@@ -1,6 +1,7 @@
 import { invalidParameter } from '../../util/errors';
 import type { ImageConfigBody } from '../images/service';
 import { validateRestartPolicy } from './restart-policy';
+import { mergeHealthcheck, type HealthConfig } from './health';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig } from './types';
 
 /** The body of POST /containers/create: Config fields at the top level plus HostConfig and NetworkingConfig. */
@@ -62,6 +63,7 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
   const cmd = resolveCommand(img, asStringArray(b.Entrypoint, 'Entrypoint'), asStringArray(b.Cmd, 'Cmd'));
   const hc = b.HostConfig ?? {};
   const restart = validateRestartPolicy(hc.RestartPolicy, Boolean(hc.AutoRemove));
+  const health = mergeHealthcheck(img.Healthcheck as HealthConfig | undefined, b.Healthcheck as HealthConfig | undefined);
   const config: ContainerConfig = {
     Hostname: b.Hostname || inp.id.slice(0, 12),
     Domainname: b.Domainname ?? '',
@@ -81,6 +83,7 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
     Entrypoint: cmd.entrypoint,
     OnBuild: img.OnBuild ?? null,
     Labels: { ...(img.Labels ?? {}), ...(b.Labels ?? {}) },
+    ...(health ? { Healthcheck: health } : {}),
     ...(b.StopSignal || img.StopSignal ? { StopSignal: b.StopSignal || img.StopSignal } : {}),
     ...(b.StopTimeout !== undefined && b.StopTimeout !== null ? { StopTimeout: b.StopTimeout } : {}),
   };

@@ -203,6 +203,38 @@ export class ExecService {
     return session;
   }
 
+  /** Runs a command to completion with its output captured (healthcheck probes); kills it past `timeoutMs`. */
+  async runProbe(containerId: string, cmd: string[], timeoutMs: number, maxOutput: number): Promise<{ exitCode: number; output: string }> {
+    const { Id } = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    let output = '';
+    let finished!: () => void;
+    const done = new Promise<void>((r) => (finished = r));
+    await this.start(Id, { detach: false }, {
+      output: (_s, data) => {
+        if (output.length < maxOutput) output += data.toString('utf8');
+      },
+      end: () => finished(),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const e = this.get(Id);
+    if (timedOut) {
+      if (e.pid > 0) {
+        try {
+          process.kill(e.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      return { exitCode: -1, output: `Health check exceeded timeout (${formatSeconds(timeoutMs)})` };
+    }
+    return { exitCode: e.exitCode ?? -1, output: output.slice(0, maxOutput) };
+  }
+
   resize(id: string, rows: number, cols: number): void {
     const e = this.get(id);
     if (!e.running) throw conflict(`exec ${id} is not running`);
@@ -217,6 +249,10 @@ export class ExecService {
     fs.rm(dir, { recursive: true, force: true }, (err) => err && log.debug('exec dir cleanup failed', { error: err.message }));
     setTimeout(() => this.execs.delete(e.id), EXEC_RETENTION_MS).unref();
   }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms / 1000}s`;
 }
 
 function privilegedCaps(): string[] {

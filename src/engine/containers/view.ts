@@ -1,10 +1,16 @@
 import { humanDuration } from '../../util/human';
 import type { ContainerRecord } from './types';
 
+function healthSuffix(c: ContainerRecord): string {
+  const h = c.State.Health;
+  if (!h) return '';
+  return h.Status === 'starting' ? ' (health: starting)' : ` (${h.Status})`;
+}
+
 /** `Status` text of GET /containers/json, as Docker words it. */
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.State;
-  if (s.Status === 'running') return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+  if (s.Status === 'running') return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${healthSuffix(c)}`;
   if (s.Status === 'paused') return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
   if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   if (s.Status === 'removing') return 'Removal In Progress';
