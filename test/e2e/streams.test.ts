@@ -82,3 +82,22 @@ test('two daemons run side by side with their own sockets, state and cgroups', a
     assert.deepEqual(await other.stop(), []);
   }
 });
+
+test('a client that stops reading is cut off; the container never stalls', async () => {
+  const net = await import('node:net');
+  const { Id } = JSON.parse((await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'head -c 100000000 /dev/zero; echo done >&2'] })).body);
+  const sock = net.createConnection(d.socket);
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(`POST /v1.50/containers/${Id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  await new Promise((r) => sock.once('data', r));
+  sock.pause(); // never reads again
+  const started = Date.now();
+  assert.equal((await d.api('POST', `/containers/${Id}/start`)).status, 204);
+  const waited = JSON.parse((await d.api('POST', `/containers/${Id}/wait`)).body);
+  assert.equal(waited.StatusCode, 0);
+  assert.ok(Date.now() - started < 30_000);
+  sock.destroy();
+  const logs = await d.docker(['logs', Id]);
+  assert.equal(logs.stderr, 'done\n');
+  await d.api('DELETE', `/containers/${Id}`);
+});

@@ -31,6 +31,8 @@ export interface RawStream {
   destroy(): void;
   onDrain(cb: () => void): void;
   onClose(cb: () => void): void;
+  /** Bytes written but not yet taken by the client. */
+  backlog(): number;
 }
 
 export class RequestContext {
@@ -141,6 +143,7 @@ export class RequestContext {
         destroy: () => sock.destroy(),
         onDrain: (cb) => sock.once('drain', cb),
         onClose: (cb) => sock.once('close', cb),
+        backlog: () => sock.writableLength,
       };
     }
     // Without an upgrade moby answers 200 with the raw-stream type whatever the framing inside.
@@ -154,6 +157,7 @@ export class RequestContext {
       destroy: () => res.destroy(),
       onDrain: (cb) => res.once('drain', cb),
       onClose: (cb) => res.once('close', cb),
+      backlog: () => res.writableLength,
     };
   }
 }

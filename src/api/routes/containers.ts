@@ -5,10 +5,8 @@ import type { Router } from '../http/router';
 import type { CreateBody } from '../../engine/containers/create-config';
 import type { WaitCondition } from '../../engine/containers/service';
 import { parseTimeParam } from './system';
-import { encodeOutput, streamMediaType } from './streams';
+import { connectionSink, encodeOutput, streamMediaType } from './streams';
 
-/** Output queued for a client that does not read, before it is cut off rather than stall the container. */
-const MAX_CLIENT_BACKLOG = 16 * 1024 * 1024;
 
 
 export function registerContainerRoutes(r: Router, engine: Engine): void {
@@ -116,20 +114,7 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
     // Validate before hijacking so errors come back as ordinary HTTP errors.
     containers.checkAttachable(id, opts.detachKeys);
     const conn = ctx.hijack(streamMediaType(ctx, tty));
-    let cut = false;
-    const session = containers.attach(id, opts, {
-      output(stream, data) {
-        if (cut) return;
-        conn.write(encodeOutput(tty, stream, data));
-        if (ctx.upgrade && ctx.upgrade.socket.writableLength > MAX_CLIENT_BACKLOG) {
-          cut = true;
-          conn.destroy();
-        }
-      },
-      end() {
-        conn.end();
-      },
-    });
+    const session = containers.attach(id, opts, connectionSink(conn, tty));
     conn.input.on('data', (d: Buffer) => session.pushStdin(d));
     conn.input.on('end', () => session.endStdin());
     conn.input.on('error', () => undefined);

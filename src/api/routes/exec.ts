@@ -3,7 +3,7 @@ import type { ExecCreateBody } from '../../engine/containers/exec';
 import { invalidParameter } from '../../util/errors';
 import { intParam } from '../http/query';
 import type { Router } from '../http/router';
-import { encodeOutput, streamMediaType } from './streams';
+import { connectionSink, streamMediaType } from './streams';
 
 export function registerExecRoutes(r: Router, engine: Engine): void {
   const execs = engine.execs;
@@ -35,7 +35,7 @@ export function registerExecRoutes(r: Router, engine: Engine): void {
     const session = await execs.start(
       id,
       { detach: false, tty, consoleSize: body.ConsoleSize },
-      { output: (stream, data) => conn.write(encodeOutput(tty, stream, data)), end: () => conn.end() },
+      connectionSink(conn, tty),
     );
     if (!session) return;
     conn.input.on('data', (d: Buffer) => session.pushStdin(d));
