@@ -15,6 +15,7 @@ import {
   VersionResponse,
   WaitResponse,
 } from './types';
+import type { DiskUsage, ExecCreateConfig, ExecInspect, ImageDeleteItem, ImageHistoryItem } from './types';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed' | '';
 
@@ -317,6 +318,99 @@ export class DockerClient {
       tag: opts.tag || undefined,
     };
     return this.transport.request({ method: 'POST', path: '/images/create', query, body });
+  }
+
+  // --- exec, attach helpers, lifecycle, image management, disk usage (berth CLI) -------------
+
+  /** POST /containers/{id}/exec → {Id}. */
+  execCreate(id: string, config: ExecCreateConfig): Promise<{ Id: string }> {
+    return this.transport.json({ method: 'POST', path: `/containers/${id}/exec`, json: config });
+  }
+
+  /** POST /exec/{id}/start with Detach:true (no upgrade; the daemon answers 200). */
+  execStartDetached(execId: string, opts: { tty: boolean; consoleSize?: [number, number] | null }): Promise<void> {
+    return this.transport.noContent({
+      method: 'POST',
+      path: `/exec/${execId}/start`,
+      json: { Detach: true, Tty: opts.tty, ...(opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}) },
+    });
+  }
+
+  /** POST /exec/{id}/start hijacked. */
+  execAttach(execId: string, opts: { tty: boolean; consoleSize?: [number, number] | null }): Promise<HijackedConnection> {
+    return this.transport.hijack({
+      method: 'POST',
+      path: `/exec/${execId}/start`,
+      json: { Detach: false, Tty: opts.tty, ...(opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}) },
+    });
+  }
+
+  execInspect(execId: string): Promise<ExecInspect> {
+    return this.transport.json({ method: 'GET', path: `/exec/${execId}/json` });
+  }
+
+  execResize(execId: string, height: number, width: number): Promise<void> {
+    return this.transport.noContent({ method: 'POST', path: `/exec/${execId}/resize`, query: { h: height, w: width } });
+  }
+
+  containerPause(id: string): Promise<void> {
+    return this.transport.noContent({ method: 'POST', path: `/containers/${id}/pause` });
+  }
+
+  containerUnpause(id: string): Promise<void> {
+    return this.transport.noContent({ method: 'POST', path: `/containers/${id}/unpause` });
+  }
+
+  containerRename(id: string, newName: string): Promise<void> {
+    return this.transport.noContent({ method: 'POST', path: `/containers/${id}/rename`, query: { name: newName } });
+  }
+
+  containerUpdate(id: string, config: Record<string, unknown>): Promise<{ Warnings: string[] | null }> {
+    return this.transport.json({ method: 'POST', path: `/containers/${id}/update`, json: config });
+  }
+
+  containersPrune(filters?: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.transport.json({ method: 'POST', path: '/containers/prune', query: { filters: encodeFilters(filters) } });
+  }
+
+  imageRemove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    return this.transport.json({
+      method: 'DELETE',
+      path: `/images/${name}`,
+      query: { force: flag(opts.force), noprune: flag(opts.noprune) },
+    });
+  }
+
+  imageTag(source: string, repo: string, tag: string): Promise<void> {
+    return this.transport.noContent({ method: 'POST', path: `/images/${source}/tag`, query: { repo, tag: tag || undefined } });
+  }
+
+  imageHistory(name: string, platform?: string): Promise<ImageHistoryItem[]> {
+    return this.transport.json({ method: 'GET', path: `/images/${name}/history`, query: { platform: platform || undefined } });
+  }
+
+  /** GET /images/get?names=a&names=b; returns the tar stream. */
+  imageSave(names: string[], platform?: string): Promise<http.IncomingMessage> {
+    return this.transport.request({ method: 'GET', path: '/images/get', query: { names, platform: platform || undefined } });
+  }
+
+  /** POST /images/load with the tar as a streamed body. */
+  imageLoad(body: Readable, opts: { quiet?: boolean; platform?: string } = {}): Promise<http.IncomingMessage> {
+    return this.transport.request({
+      method: 'POST',
+      path: '/images/load',
+      query: { platform: opts.platform || undefined, quiet: flag(opts.quiet) },
+      body,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
+  imagesPrune(filters?: Filters): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
+    return this.transport.json({ method: 'POST', path: '/images/prune', query: { filters: encodeFilters(filters) } });
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.transport.json({ method: 'GET', path: '/system/df' });
   }
 
   // --- generic inspect probes ---------------------------------------------------------------

@@ -270,3 +270,76 @@ export interface JSONMessage {
 
 /** Filters as the API wants them: name → value → true. */
 export type Filters = Record<string, Record<string, boolean>>;
+
+/** POST /containers/{id}/exec body. */
+export interface ExecCreateConfig {
+  User: string;
+  Privileged: boolean;
+  Tty: boolean;
+  ConsoleSize?: [number, number];
+  AttachStdin: boolean;
+  AttachStderr: boolean;
+  AttachStdout: boolean;
+  Detach: boolean;
+  DetachKeys: string;
+  Env: string[] | null;
+  WorkingDir: string;
+  Cmd: string[];
+}
+
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ContainerID: string;
+  Pid?: number;
+  [key: string]: unknown;
+}
+
+/** One entry of DELETE /images/{name} and of ImagesDeleted. */
+export interface ImageDeleteItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+export interface ImageHistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+export interface VolumeUsage {
+  Name: string;
+  Driver?: string;
+  Mountpoint?: string;
+  Labels?: Labels | null;
+  Scope?: string;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [key: string]: unknown;
+}
+
+export interface BuildCacheRecord {
+  ID: string;
+  Parents?: string[] | null;
+  Type: string;
+  Description?: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt?: string | null;
+  UsageCount: number;
+}
+
+/** GET /system/df */
+export interface DiskUsage {
+  LayersSize: number;
+  Images: ImageSummary[] | null;
+  Containers: ContainerSummary[] | null;
+  Volumes: VolumeUsage[] | null;
+  BuildCache: BuildCacheRecord[] | null;
+  BuilderSize?: number;
+}

@@ -7,6 +7,11 @@ import { logsCommand } from './logs';
 import { psCommand } from './ps';
 import { createCommand, runCommand } from './run';
 import { infoCommand, versionCommand } from './system';
+import { attachCommand } from './attach';
+import { execCommand } from './exec';
+import { historyCommand, imagePruneCommand, imageRmCommand, loadCommand, rmiCommand, saveCommand, tagCommand } from './image-manage';
+import { containerPruneCommand, pauseCommand, renameCommand, unpauseCommand, updateCommand } from './lifecycle';
+import { systemDfCommand } from './system-df';
 
 const sub = (cmd: CommandSpec, overrides: Partial<CommandSpec> = {}): CommandSpec => ({ ...cmd, topOrder: undefined, ...overrides });
 
@@ -15,16 +20,23 @@ const containerGroup: CommandSpec = {
   use: 'container',
   short: 'Manage containers',
   subcommands: [
+    sub(attachCommand),
     sub(createCommand),
+    sub(execCommand),
     containerInspectCommand,
     sub(killCommand),
     sub(logsCommand),
     sub(psCommand, { name: 'ls', use: 'ls [OPTIONS]', aliases: ['ps', 'list'] }),
+    sub(pauseCommand),
+    containerPruneCommand,
+    sub(renameCommand),
     sub(restartCommand),
     sub(rmCommand),
     sub(runCommand),
     sub(startCommand),
     sub(stopCommand),
+    sub(unpauseCommand),
+    sub(updateCommand),
     sub(waitCommand),
   ],
 };
@@ -33,18 +45,29 @@ const imageGroup: CommandSpec = {
   name: 'image',
   use: 'image',
   short: 'Manage images',
-  subcommands: [sub(importCommand), imageInspectCommand, imageLsCommand],
+  subcommands: [
+    sub(historyCommand),
+    sub(importCommand),
+    imageInspectCommand,
+    sub(loadCommand),
+    imageLsCommand,
+    imagePruneCommand,
+    sub(imageRmCommand),
+    sub(saveCommand),
+    sub(tagCommand),
+  ],
 };
 
 const systemGroup: CommandSpec = {
   name: 'system',
   use: 'system',
   short: 'Manage Docker',
-  subcommands: [sub(infoCommand)],
+  subcommands: [systemDfCommand, sub(infoCommand)],
 };
 
 export const COMMANDS: CommandSpec[] = [
   runCommand,
+  execCommand,
   psCommand,
   imagesCommand,
   versionCommand,
@@ -52,15 +75,25 @@ export const COMMANDS: CommandSpec[] = [
   containerGroup,
   imageGroup,
   systemGroup,
+  attachCommand,
   createCommand,
+  historyCommand,
   importCommand,
   inspectCommand,
   killCommand,
+  loadCommand,
   logsCommand,
+  pauseCommand,
+  renameCommand,
   restartCommand,
   rmCommand,
+  rmiCommand,
+  saveCommand,
   startCommand,
   stopCommand,
+  tagCommand,
+  unpauseCommand,
+  updateCommand,
   waitCommand,
 ];
 

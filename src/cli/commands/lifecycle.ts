@@ -1,0 +1,347 @@
+/** Container life cycle: pause, unpause, rename, update and container prune. */
+import type { Filters } from '../../client';
+import type { Cli } from '../cli';
+import { CommandSpec, StatusError } from '../command';
+import { FlagDef, FlagValues, goQuote } from '../flags';
+import { humanSize } from '../format/units';
+import { toFilters, validateFilter } from '../opts';
+import { ramInBytes, validateBytes } from './container-flags';
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** docker's parallelOperation: at most 50 at a time, results in argument order. */
+export async function parallelOperation(items: string[], op: (item: string) => Promise<unknown>, limit = 50): Promise<(Error | undefined)[]> {
+  const results: (Error | undefined)[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        await op(items[i]);
+        results[i] = undefined;
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function eachContainer(op: (cli: Cli, name: string) => Promise<unknown>) {
+  return async (cli: Cli, _flags: FlagValues, args: string[]): Promise<number> => {
+    const results = await parallelOperation(args, (name) => op(cli, name));
+    const errs: string[] = [];
+    results.forEach((err, i) => {
+      if (err) errs.push(err.message);
+      else cli.out(`${args[i]}\n`);
+    });
+    if (errs.length > 0) throw new StatusError(errs.join('\n'), 1);
+    return 0;
+  };
+}
+
+export const pauseCommand: CommandSpec = {
+  name: 'pause',
+  use: 'pause CONTAINER [CONTAINER...]',
+  short: 'Pause all processes within one or more containers',
+  aliasPaths: ['container pause', 'pause'],
+  args: { kind: 'min', n: 1 },
+  run: eachContainer((cli, name) => cli.client.containerPause(name)),
+};
+
+export const unpauseCommand: CommandSpec = {
+  name: 'unpause',
+  use: 'unpause CONTAINER [CONTAINER...]',
+  short: 'Unpause all processes within one or more containers',
+  aliasPaths: ['container unpause', 'unpause'],
+  args: { kind: 'min', n: 1 },
+  run: eachContainer((cli, name) => cli.client.containerUnpause(name)),
+};
+
+async function runRename(cli: Cli, _flags: FlagValues, args: string[]): Promise<number> {
+  const oldName = args[0].trim();
+  const newName = args[1].trim();
+  if (oldName === '' || newName === '') throw new StatusError('Error: Neither old nor new names may be empty', 1);
+  try {
+    await cli.client.containerRename(oldName, newName);
+  } catch (err) {
+    cli.err(`${errText(err)}\n`);
+    throw new StatusError(`Error: failed to rename container named ${oldName}`, 1);
+  }
+  return 0;
+}
+
+export const renameCommand: CommandSpec = {
+  name: 'rename',
+  use: 'rename CONTAINER NEW_NAME',
+  short: 'Rename a container',
+  aliasPaths: ['container rename', 'rename'],
+  args: { kind: 'exact', n: 2 },
+  run: runRename,
+};
+
+// --- update ------------------------------------------------------------------------------------
+
+/** opts.ParseCPUs: a rational number of CPUs → nano CPUs (must be a whole number of them). */
+export function parseCPUs(value: string): number {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(value);
+  const frac = /^([+-]?\d+)\/(\d+)$/.exec(value);
+  let num: bigint;
+  let den: bigint;
+  if (frac) {
+    num = BigInt(frac[1]);
+    den = BigInt(frac[2]);
+    if (den === 0n) throw new Error(`failed to parse ${value} as a rational number`);
+  } else if (m && (m[2] !== '' || (m[3] ?? '') !== '')) {
+    const digits = m[2] + (m[3] ?? '');
+    num = BigInt(digits === '' ? '0' : digits);
+    den = 10n ** BigInt((m[3] ?? '').length);
+    const exp = Number(m[4] ?? '0');
+    if (exp > 0) num *= 10n ** BigInt(exp);
+    else if (exp < 0) den *= 10n ** BigInt(-exp);
+    if (m[1] === '-') num = -num;
+  } else {
+    throw new Error(`failed to parse ${value} as a rational number`);
+  }
+  const nano = num * 1_000_000_000n;
+  if (nano % den !== 0n) throw new Error('value is too precise');
+  return Number(nano / den);
+}
+
+function validateCPUs(v: string): string {
+  parseCPUs(v);
+  return v;
+}
+
+function validateUint16(v: string): string {
+  const n = Number(v.replace(/_/g, ''));
+  if (/^[0-9]/.test(v) && Number.isFinite(n) && n > 65535) {
+    throw new Error(`strconv.ParseUint: parsing ${goQuote(v)}: value out of range`);
+  }
+  return v;
+}
+
+function validateMemSwap(v: string): string {
+  if (v === '-1') return v;
+  ramInBytes(v);
+  return v;
+}
+
+/** opts.ParseRestartPolicy (the CLI leaves the policy name to the daemon to check). */
+export function parseUpdateRestartPolicy(policy: string): { Name: string; MaximumRetryCount: number } {
+  if (policy === '') return { Name: '', MaximumRetryCount: 0 };
+  const colon = policy.indexOf(':');
+  const name = colon >= 0 ? policy.slice(0, colon) : policy;
+  const count = colon >= 0 ? policy.slice(colon + 1) : '';
+  if (colon >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
+  let max = 0;
+  if (count !== '') {
+    if (!/^[+-]?\d+$/.test(count) || !Number.isSafeInteger(Number(count))) {
+      throw new Error('invalid restart policy format: maximum retry count must be an integer');
+    }
+    max = Number(count);
+  }
+  return { Name: name, MaximumRetryCount: max };
+}
+
+const UPDATE_FLAGS: FlagDef[] = [
+  {
+    name: 'blkio-weight',
+    type: 'uint',
+    varName: 'uint16',
+    usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)',
+    validate: validateUint16,
+  },
+  { name: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { name: 'cpu-rt-period', type: 'int', usage: 'Limit the CPU real-time period in microseconds' },
+  { name: 'cpu-rt-runtime', type: 'int', usage: 'Limit the CPU real-time runtime in microseconds' },
+  { name: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
+  { name: 'memory', short: 'm', type: 'string', varName: 'bytes', usage: 'Memory limit', validate: validateBytes },
+  { name: 'memory-reservation', type: 'string', varName: 'bytes', usage: 'Memory soft limit', validate: validateBytes },
+  {
+    name: 'memory-swap',
+    type: 'string',
+    varName: 'bytes',
+    usage: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
+    validate: validateMemSwap,
+  },
+  { name: 'kernel-memory', type: 'string', varName: 'bytes', usage: 'Kernel memory limit (deprecated)', validate: validateBytes, hidden: true },
+  { name: 'restart', type: 'string', usage: 'Restart policy to apply when a container exits' },
+  { name: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
+  { name: 'cpus', type: 'string', varName: 'decimal', usage: 'Number of CPUs', validate: validateCPUs },
+];
+
+const bytes = (flags: FlagValues, name: string): number => {
+  const v = flags.string(name);
+  if (v === '') return 0;
+  if (v === '-1') return -1;
+  return ramInBytes(v);
+};
+
+/** The UpdateConfig body (container.Resources + RestartPolicy) as the Go client encodes it. */
+export function buildUpdateConfig(flags: FlagValues): Record<string, unknown> {
+  let restartPolicy = { Name: '', MaximumRetryCount: 0 };
+  if (flags.string('restart') !== '') {
+    try {
+      restartPolicy = parseUpdateRestartPolicy(flags.string('restart'));
+    } catch (err) {
+      throw new StatusError(errText(err), 1);
+    }
+  }
+  const cpus = flags.string('cpus');
+  return {
+    CpuShares: flags.int('cpu-shares'),
+    Memory: bytes(flags, 'memory'),
+    NanoCpus: cpus === '' ? 0 : parseCPUs(cpus),
+    CgroupParent: '',
+    BlkioWeight: flags.int('blkio-weight'),
+    BlkioWeightDevice: null,
+    BlkioDeviceReadBps: null,
+    BlkioDeviceWriteBps: null,
+    BlkioDeviceReadIOps: null,
+    BlkioDeviceWriteIOps: null,
+    CpuPeriod: flags.int('cpu-period'),
+    CpuQuota: flags.int('cpu-quota'),
+    CpuRealtimePeriod: flags.int('cpu-rt-period'),
+    CpuRealtimeRuntime: flags.int('cpu-rt-runtime'),
+    CpusetCpus: flags.string('cpuset-cpus'),
+    CpusetMems: flags.string('cpuset-mems'),
+    Devices: null,
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    KernelMemory: bytes(flags, 'kernel-memory'),
+    KernelMemoryTCP: 0,
+    MemoryReservation: bytes(flags, 'memory-reservation'),
+    MemorySwap: bytes(flags, 'memory-swap'),
+    MemorySwappiness: null,
+    OomKillDisable: null,
+    PidsLimit: flags.int('pids-limit') !== 0 ? flags.int('pids-limit') : null,
+    Ulimits: null,
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+    RestartPolicy: restartPolicy,
+  };
+}
+
+async function runUpdate(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
+  if (flags.changed.size === 0) throw new StatusError('you must provide one or more flags when using this command', 1);
+  const config = buildUpdateConfig(flags);
+  const warns: string[] = [];
+  const errs: string[] = [];
+  for (const name of args) {
+    try {
+      const r = await cli.client.containerUpdate(name, config);
+      cli.out(`${name}\n`);
+      warns.push(...(r.Warnings ?? []));
+    } catch (err) {
+      errs.push(errText(err));
+    }
+  }
+  if (warns.length > 0) cli.out(`${warns.join('\n')}\n`);
+  if (errs.length > 0) throw new StatusError(errs.join('\n'), 1);
+  return 0;
+}
+
+export const updateCommand: CommandSpec = {
+  name: 'update',
+  use: 'update [OPTIONS] CONTAINER [CONTAINER...]',
+  short: 'Update configuration of one or more containers',
+  aliasPaths: ['container update', 'update'],
+  args: { kind: 'min', n: 1 },
+  flags: UPDATE_FLAGS,
+  run: runUpdate,
+};
+
+// --- prune (shared with image prune) ------------------------------------------------------------
+
+/** The --filter flag of the prune commands. */
+export const PRUNE_FILTER_FLAG: FlagDef = {
+  name: 'filter',
+  type: 'list',
+  varName: 'filter',
+  usage: 'Provide filter values (e.g. "until=<timestamp>")',
+  validate: validateFilter,
+};
+
+/** command.PruneFilters: adds the config file's pruneFilters (label/label! conflicts skipped). */
+export function pruneFilters(cli: Cli, filters: Filters): Filters {
+  const extra = (cli.config as { pruneFilters?: unknown }).pruneFilters;
+  if (!Array.isArray(extra)) return filters;
+  for (const f of extra) {
+    if (typeof f !== 'string') continue;
+    const eq = f.indexOf('=');
+    if (eq < 0) continue;
+    const k = f.slice(0, eq);
+    const v = f.slice(eq + 1);
+    if (k === 'label' && filters['label!']?.[v]) continue;
+    if (k === 'label!' && filters.label?.[v]) continue;
+    (filters[k] ??= {})[v] = true;
+  }
+  return filters;
+}
+
+/** Reads one line from stdin (bufio.Scanner semantics: a final unterminated line counts). */
+export function readLine(stdin: Cli['io']['stdin']): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let buf = '';
+    let done = false;
+    const finish = (line: string | undefined) => {
+      if (done) return;
+      done = true;
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onEnd);
+      stdin.pause();
+      resolve(line);
+    };
+    const onData = (chunk: Buffer | string) => {
+      buf += chunk.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) finish(buf.slice(0, nl).replace(/\r$/, ''));
+    };
+    const onEnd = () => finish(buf === '' ? undefined : buf);
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onEnd);
+    stdin.resume();
+  });
+}
+
+/** prompt.Confirm: prints the message and " [y/N] " and reads an answer. */
+export async function confirm(cli: Cli, message: string): Promise<boolean> {
+  cli.out(`${message} [y/N] `);
+  const answer = await readLine(cli.io.stdin);
+  return answer !== undefined && answer.trim().toLowerCase() === 'y';
+}
+
+async function runContainerPrune(cli: Cli, flags: FlagValues): Promise<number> {
+  const filters = pruneFilters(cli, toFilters(flags.list('filter')));
+  if (!flags.bool('force')) {
+    const ok = await confirm(cli, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?');
+    if (!ok) return 0;
+  }
+  const report = await cli.client.containersPrune(filters);
+  let reclaimed = 0;
+  const deleted = report.ContainersDeleted ?? [];
+  if (deleted.length > 0) {
+    cli.out(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
+    reclaimed = report.SpaceReclaimed;
+  }
+  cli.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  return 0;
+}
+
+export const containerPruneCommand: CommandSpec = {
+  name: 'prune',
+  use: 'prune [OPTIONS]',
+  short: 'Remove all stopped containers',
+  args: { kind: 'none' },
+  flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' }, PRUNE_FILTER_FLAG],
+  run: runContainerPrune,
+};
