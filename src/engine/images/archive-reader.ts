@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { DigestMismatchError } from '../content/blob-writer';
 import { UnsupportedCompressionError, decompressed } from '../layers/decompress';
+import type { DetachedLayer } from '../layers/store';
 
 export class InvalidArchiveError extends Error {}
 
@@ -12,13 +13,16 @@ export interface StoredBlob {
   size: number;
 }
 
-/** Where large archive members go: the content store, verified against `expected` when known. */
+/**
+ * Where large archive members go: the content store, verified against `expected` when known,
+ * possibly extracted as a layer on the way (`layer`, `layerError`).
+ */
 export interface ArchiveSink {
-  ingest(stream: AsyncIterable<Buffer>, expected?: string): Promise<StoredBlob>;
+  ingest(stream: AsyncIterable<Buffer>, expected?: string): Promise<{ blob: StoredBlob; layer?: DetachedLayer; layerError?: unknown }>;
   open(digest: string): Readable;
 }
 
-export type ArchiveMember = { data: Buffer } | { blob: StoredBlob };
+export type ArchiveMember = { data: Buffer } | { blob: StoredBlob; layer?: DetachedLayer; layerError?: unknown };
 
 const IN_MEMORY_MAX = 1 << 20; // members up to 1 MiB stay in memory (JSON files, tiny layers)…
 const IN_MEMORY_BUDGET = 64 << 20; // …as long as they add up to no more than this
@@ -35,7 +39,6 @@ const BLOB_NAME_RE = /^blobs\/sha256\/([a-f0-9]{64})$/;
 export class ImageArchive {
   private readonly members = new Map<string, ArchiveMember>();
   private readonly links = new Map<string, string>();
-  readonly storedBlobs: string[] = [];
 
   private constructor(private readonly sink: ArchiveSink) {}
 
@@ -81,9 +84,8 @@ export class ImageArchive {
           }
           archive.members.set(name, { data });
         } else {
-          const blob = await sink.ingest(entry as AsyncIterable<Buffer>, expected ? `sha256:${expected}` : undefined);
-          archive.storedBlobs.push(blob.digest);
-          archive.members.set(name, { blob });
+          const stored = await sink.ingest(entry as AsyncIterable<Buffer>, expected ? `sha256:${expected}` : undefined);
+          archive.members.set(name, stored);
         }
       }
     } catch (err) {
@@ -136,6 +138,19 @@ export class ImageArchive {
     const m = this.member(name);
     if (!m) throw new InvalidArchiveError(`invalid archive: ${name} is missing`);
     return 'data' in m ? Readable.from([m.data]) : this.sink.open(m.blob.digest);
+  }
+
+  /**
+   * The layer extracted from a member while it was read, handed out once (a second use of the
+   * same tar, under another parent, extracts it again). Throws the extraction's error.
+   */
+  takeDetached(name: string): DetachedLayer | undefined {
+    const m = this.member(name);
+    if (!m || 'data' in m) return undefined;
+    if (m.layerError !== undefined) throw m.layerError;
+    const layer = m.layer;
+    delete m.layer;
+    return layer;
   }
 
   /** The content-store digest of a member that was stored as a blob. */

@@ -8,7 +8,7 @@ import { UnsupportedCompressionError } from '../layers/decompress';
 import { BreakoutError } from '../layers/entry-path';
 import { InvalidTarError } from '../layers/extract';
 import { chainIds } from '../layers/chain-id';
-import { DiffIdMismatchError, LayerInfo, LayerStore } from '../layers/store';
+import { DetachedLayer, DiffIdMismatchError, LayerInfo, LayerStore } from '../layers/store';
 import type { SpecialOpStrategy } from '../layers/special-files';
 import { applyChanges } from './changes';
 import { ImageConfigBody, importConfig, parseConfig, serializeConfig } from './config';
@@ -33,6 +33,7 @@ import { ImageEventSink, ImageUsage, NO_CONTAINERS } from './usage';
 import { SaveImage, writeImageArchive } from './save';
 import { ImageArchive, InvalidArchiveError } from './archive-reader';
 import { PlannedImage, planLoad } from './archive-plan';
+import { ingestMember } from './load-ingest';
 import { ImageDiskUsage, diskUsage, systemDiskUsage } from './disk-usage';
 import { dirSize } from '../layers/dir-size';
 
@@ -335,26 +336,33 @@ export class ImageService {
   async load(input: NodeJS.ReadableStream, opts: { quiet: boolean }, send: (m: LoadMessage) => void): Promise<string[]> {
     const releases: (() => void)[] = [];
     const createdLayers: string[] = [];
-    let archive: ImageArchive | undefined;
+    const storedBlobs: string[] = [];
+    const detached: DetachedLayer[] = [];
     try {
-      archive = await ImageArchive.read(input, {
+      const archive = await ImageArchive.read(input, {
         ingest: async (stream, expected) => {
-          const blob = await this.content.ingest(stream, expected);
-          releases.push(this.pins.pin([blob.digest]));
-          return blob;
+          if (expected) releases.push(this.pins.pin([expected]));
+          const member = await ingestMember(this.content, this.layerStore, stream, expected);
+          releases.push(this.pins.pin([member.blob.digest]));
+          storedBlobs.push(member.blob.digest);
+          if (member.layer) detached.push(member.layer);
+          return member;
         },
         open: (digest) => this.content.openRead(digest),
       });
       const plan = planLoad(archive);
+      if (detached.length > 0) await this.layerStore.syncDetached();
       for (const image of plan) await this.loadLayers(archive, image, opts, send, releases, createdLayers);
       return await this.serial.run(() => this.registerLoaded(plan, send));
     } catch (err) {
       throw loadError(err);
     } finally {
       for (const release of releases) release();
+      // Installed extractions were renamed away; the others are removed here.
+      for (const layer of detached) await this.layerStore.discardDetached(layer);
       await this.serial.run(async () => {
         await this.releaseLayers(createdLayers);
-        for (const digest of archive?.storedBlobs ?? []) await this.deleteBlobIfUnused(digest);
+        for (const digest of storedBlobs) await this.deleteBlobIfUnused(digest);
       });
     }
   }
@@ -376,11 +384,13 @@ export class ImageService {
       const total = archive.size(layer.member) ?? 0;
       if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: 0, total }, id });
       let info: LayerInfo;
+      const parent = i === 0 ? null : chain[i - 1]!;
+      const stored = archive.blobDigest(layer.member) === layer.diffId;
       try {
-        info = await this.layerStore.apply(archive.open(layer.member), i === 0 ? null : chain[i - 1]!, {
-          expectedDiffId: layer.diffId,
-          fromStoredBlob: archive.blobDigest(layer.member) === layer.diffId,
-        });
+        const detached = stored ? archive.takeDetached(layer.member) : undefined;
+        info = detached
+          ? await this.layerStore.installDetached(detached, parent, layer.diffId, { synced: true })
+          : await this.layerStore.apply(archive.open(layer.member), parent, { expectedDiffId: layer.diffId, fromStoredBlob: stored });
       } catch (err) {
         if (err instanceof DiffIdMismatchError) {
           throw new InvalidArchiveError(`invalid diffID for layer ${i}: expected "${err.expected}", got "${err.actual}"`);

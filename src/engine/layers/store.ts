@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fsyncDirSync, readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
 import { DigestMismatchError } from '../content/blob-writer';
 import type { ContentStore } from '../content/store';
@@ -33,6 +34,12 @@ export class DiffIdMismatchError extends Error {
   constructor(readonly expected: string, readonly actual: string) {
     super(`layer content does not match its diff ID: expected ${expected}, got ${actual}`);
   }
+}
+
+/** A layer extracted into a temp dir, not yet part of the store. */
+export interface DetachedLayer {
+  readonly temp: string;
+  readonly size: number;
 }
 
 interface DiffSink {
@@ -129,6 +136,45 @@ export class LayerStore {
   }
 
   /**
+   * Extracts a plain (uncompressed) layer tar into a temp dir before its place in a chain is
+   * known: a layer dir's contents do not depend on its parent. Loading uses this to extract
+   * while the archive is still arriving. The caller stores the tar itself, then either installs
+   * the result (`installDetached`) or discards it.
+   */
+  async extractDetached(tar: Readable): Promise<DetachedLayer> {
+    const tempRoot = path.join(this.root, TEMP_DIR);
+    await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
+    const temp = path.join(tempRoot, crypto.randomBytes(12).toString('hex'));
+    await fsp.mkdir(path.join(temp, 'diff'), { recursive: true, mode: 0o755 });
+    try {
+      const { size } = await extractTar(tar, path.join(temp, 'diff'), { specialStrategy: this.specialStrategy });
+      return { temp, size };
+    } catch (err) {
+      await fsp.rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Publishes a detached extraction as the layer `diffId` on top of `parent`. With `synced`,
+   * the caller has made the extracted files durable already (one `syncDetached` for many).
+   */
+  async installDetached(layer: DetachedLayer, parent: string | null, diffId: string, opts: { synced?: boolean } = {}): Promise<LayerInfo> {
+    if (parent !== null && !this.layers.has(parent)) throw new Error(`parent layer ${parent} does not exist`);
+    if (!this.content.has(diffId)) throw new Error(`layer tar ${diffId} is not in the content store`);
+    return this.install(layer.temp, { chainId: chainIdOf(parent, diffId), diffId, parent, size: layer.size }, opts.synced === true);
+  }
+
+  /** Makes detached extractions durable, all at once (a file system sync costs the same for one or many). */
+  async syncDetached(): Promise<void> {
+    await syncFilesystem(path.join(this.root, TEMP_DIR));
+  }
+
+  async discardDetached(layer: DetachedLayer): Promise<void> {
+    await fsp.rm(layer.temp, { recursive: true, force: true });
+  }
+
+  /**
    * Where the uncompressed tar goes while it is extracted: into a new blob, or, when the
    * expected diff ID is already stored, only through a hash to check it.
    */
@@ -186,14 +232,14 @@ export class LayerStore {
     return removed;
   }
 
-  private async install(temp: string, info: LayerInfo): Promise<LayerInfo> {
+  private async install(temp: string, info: LayerInfo, synced = false): Promise<LayerInfo> {
     const existing = this.layers.get(info.chainId);
     if (existing) {
       await fsp.rm(temp, { recursive: true, force: true });
       return existing;
     }
     writeJsonAtomicSync(path.join(temp, LAYER_META), info);
-    await syncFilesystem(temp);
+    if (!synced) await syncFilesystem(temp);
     try {
       await fsp.rename(temp, this.layerPath(info.chainId));
     } catch (err) {
