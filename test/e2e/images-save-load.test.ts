@@ -250,3 +250,54 @@ test('load: Docker 20.10 save layout (<v1 id>/layer.tar, json, VERSION; repeated
   const run = await d.docker(['save', 'rt/legacy:second'], {});
   assert.equal(run.code, 0);
 });
+
+test('load: a multi-platform OCI index picks linux/amd64; gzip layers with Docker media types', async () => {
+  const { imageConfig, makeTar } = await import('./images-fixtures');
+  const zlib = await import('node:zlib');
+  const layer = await fileLayer('platform.txt', 'amd64\n');
+  const gz = zlib.gzipSync(layer);
+  const amd = imageConfig({ layers: [layer], cmd: ['amd64'] });
+  const armConfig = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', rootfs: { type: 'layers', diff_ids: amd.diffIds } }));
+  const blobs = new Map<string, Buffer>();
+  const put = (b: Buffer) => {
+    blobs.set(sha256(b), b);
+    return { digest: sha256(b), size: b.length };
+  };
+  const manifestFor = (config: Buffer) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...put(config) },
+        layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', ...put(gz) }],
+      }),
+    );
+  const list = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', ...put(manifestFor(armConfig)), platform: { os: 'linux', architecture: 'arm64' } },
+        { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', ...put(manifestFor(amd.config)), platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...put(list), annotations: { 'io.containerd.image.name': 'docker.io/rt/multi:1', 'org.opencontainers.image.ref.name': '1' } }],
+  };
+  const tar = await makeTar([
+    ...[...blobs].map(([dg, body]) => ({ name: `blobs/sha256/${hex(dg)}`, body })),
+    { name: 'index.json', body: JSON.stringify(index) },
+    { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+  ]);
+  const r = await d.docker(['load'], { input: tar });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Loaded image: rt/multi:1\n', '']);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Id}} {{.Architecture}}', 'rt/multi:1'])).stdout.trim(), `${amd.id} amd64`);
+  // the gzip blob was only a carrier: the store keeps the uncompressed tar under its diff ID
+  const blobsOnDisk = fs.readdirSync(path.join(d.dataRoot, 'content/sha256'));
+  assert.ok(blobsOnDisk.includes(hex(amd.diffIds[0]!)));
+  assert.ok(!blobsOnDisk.includes(hex(sha256(gz))));
+  const run = await d.docker(['save', 'rt/multi:1', '-o', path.join(work, 'multi.tar')]);
+  assert.equal(run.code, 0, run.stderr);
+});
