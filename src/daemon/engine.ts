@@ -39,6 +39,7 @@ export class Engine {
     runtime.init();
     const store = new ContainerStore(path.join(config.dataRoot, 'containers'));
     store.load();
+    events.setContainerResolver((id) => store.find(id));
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events });
     await containers.reconcile();

@@ -5,6 +5,8 @@ import { registerExecRoutes } from './exec';
 import { registerImageRoutes } from './images';
 import { registerSystemRoutes } from './system';
 import { registerSystemDfRoutes } from './system-df';
+import { registerStatsRoutes } from './stats';
+import { registerTopRoutes } from './top';
 
 export function buildRouter(engine: Engine): Router {
   const r = new Router();
@@ -13,5 +15,7 @@ export function buildRouter(engine: Engine): Router {
   registerExecRoutes(r, engine);
   registerImageRoutes(r, engine);
   registerSystemDfRoutes(r, engine);
+  registerStatsRoutes(r, engine);
+  registerTopRoutes(r, engine);
   return r;
 }

@@ -5,6 +5,7 @@ import { ENGINE_VERSION, commonHeaders } from '../http/context';
 import type { Engine } from '../../daemon/engine';
 import { filtersParam } from '../http/query';
 import type { EngineEvent } from '../../engine/events/bus';
+import { eventMatches } from '../../engine/events/filter';
 import { invalidParameter } from '../../util/errors';
 
 function pingHeaders(): Record<string, string> {
@@ -29,20 +30,13 @@ export function parseTimeParam(v: string | null): number | undefined {
   return t * 1e6;
 }
 
-function eventMatches(ev: EngineEvent, f: Record<string, string[]>): boolean {
-  const attrs = ev.Actor.Attributes;
-  const check = (key: string, pred: (v: string) => boolean) => !f[key] || f[key].length === 0 || f[key].some(pred);
-  return (
-    check('type', (t) => ev.Type === t) &&
-    check('event', (a) => ev.Action === a || ev.Action.startsWith(`${a}:`)) &&
-    check('container', (c) => ev.Type === 'container' && (ev.Actor.ID.startsWith(c) || attrs.name === c)) &&
-    check('image', (i) => attrs.image === i || ev.Actor.ID === i) &&
-    check('label', (l) => {
-      const [k, v] = l.split('=', 2) as [string, string | undefined];
-      return k in attrs && (v === undefined || attrs[k] === v);
-    }) &&
-    check('scope', (s) => s === 'local')
-  );
+/** `since`/`until` of /events, in ns; Docker's message names the parameter. */
+function parseEventTime(v: string | null, name: string): number | undefined {
+  try {
+    return parseTimeParam(v);
+  } catch {
+    throw invalidParameter(`invalid value for '${name}': failed to parse value as time or duration: "${v}"`);
+  }
 }
 
 export function registerSystemRoutes(r: Router, engine: Engine): void {
@@ -57,28 +51,35 @@ export function registerSystemRoutes(r: Router, engine: Engine): void {
 
   r.get('/info', (ctx) => ctx.sendJson(200, engine.info()));
 
-  r.get('/events', async (ctx) => {
+  r.get('/events', (ctx) => {
     const filters = filtersParam(ctx.query);
-    const since = parseTimeParam(ctx.query.get('since'));
-    const until = parseTimeParam(ctx.query.get('until'));
-    ctx.startStream('application/json');
-    const write = (ev: EngineEvent) => {
-      if (until !== undefined && ev.timeNano > until) return;
+    const sinceRaw = ctx.query.get('since');
+    const untilRaw = ctx.query.get('until');
+    const since = parseEventTime(sinceRaw, 'since');
+    const until = parseEventTime(untilRaw, 'until');
+    if (until !== undefined && since !== undefined && until < since) {
+      throw invalidParameter(`\`since\` time (${sinceRaw}) cannot be after \`until\` time (${untilRaw})`);
+    }
+    const onlyPast = until !== undefined && until < Date.now() * 1e6;
+    let send = (ev: EngineEvent) => {
       if (eventMatches(ev, filters)) ctx.res.write(JSON.stringify(ev) + '\n');
     };
-    if (since !== undefined) for (const ev of engine.events.replay(since)) write(ev);
-    if (until !== undefined && until <= Date.now() * 1e6) {
+    ctx.startStream('application/json');
+    // Replay and subscribe in one synchronous step: no event can fall in between.
+    for (const ev of engine.events.replay(since, until)) send(ev);
+    const unsubscribe = onlyPast ? () => undefined : engine.events.subscribe((ev) => send(ev));
+    if (onlyPast) {
       ctx.res.end();
       return;
     }
-    const unsubscribe = engine.events.subscribe(write);
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       unsubscribe();
+      send = () => undefined;
       if (timer) clearTimeout(timer);
-      ctx.res.end();
+      if (!ctx.res.writableEnded) ctx.res.end();
     };
-    if (until !== undefined) timer = setTimeout(finish, until / 1e6 - Date.now());
+    if (until !== undefined) timer = setTimeout(finish, Math.max(0, until / 1e6 - Date.now()));
     ctx.onClientGone(finish);
   });
 }
