@@ -4,7 +4,8 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { sha256Digest } from '../content/digest';
 import type { ImageEntry } from './image-index';
-import { ParsedReference, familiarString, fullString } from './reference';
+import { notFound } from '../../util/errors';
+import { ParsedReference, familiarString, fullString, parseNormalizedReference } from './reference';
 
 export const MEDIA_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const MEDIA_OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -104,6 +105,51 @@ export async function writeImageArchive(images: SaveImage[], source: SaveSource,
   feeding.catch((err: Error) => pack.destroy(err));
   // A client that goes away fails `written`; the feeding loop may then never finish.
   await Promise.race([written, feeding.then(() => written)]);
+}
+
+export interface SaveNameLookup {
+  /** Tag references of a repository (full name) with their images. */
+  tagsOfRepository(name: string): { ref: ParsedReference; entry: ImageEntry | undefined }[];
+  tagged(ref: ParsedReference): ImageEntry | undefined;
+  /** Any other name (ID, ID prefix, digest reference); throws Docker's 404. */
+  entry(name: string): ImageEntry;
+}
+
+/**
+ * Which images and tags `docker save NAME…` writes, as moby decides: `repo` means every tag of
+ * it, `repo:tag` that tag ("reference does not exist" if missing), anything else an image by ID
+ * without tags.
+ */
+export function resolveSaveNames(names: string[], lookup: SaveNameLookup): SaveImage[] {
+  const byId = new Map<string, SaveImage>();
+  const add = (entry: ImageEntry, ref?: ParsedReference): void => {
+    const item = byId.get(entry.id) ?? { entry, refs: [] };
+    byId.set(entry.id, item);
+    if (ref && !item.refs.some((r) => familiarString(r) === familiarString(ref))) item.refs.push(ref);
+  };
+  for (const name of names) {
+    let parsed: ParsedReference | undefined;
+    try {
+      parsed = /^(sha256:)?[a-f0-9]{64}$/.test(name) ? undefined : parseNormalizedReference(name);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
+      const tagged = lookup.tagsOfRepository(parsed.name).filter((t) => t.entry);
+      if (tagged.length > 0) {
+        for (const t of tagged) add(t.entry!, t.ref);
+        continue;
+      }
+    }
+    if (parsed && parsed.tag !== undefined && parsed.digest === undefined) {
+      const entry = lookup.tagged(parsed);
+      if (!entry) throw notFound('reference does not exist');
+      add(entry, parsed);
+      continue;
+    }
+    add(lookup.entry(name));
+  }
+  return [...byId.values()];
 }
 
 function blobPath(digest: string): string {

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { EngineError, invalidParameter, noSuchImage, notFound } from '../../util/errors';
 import { ContentStore } from '../content/store';
 import { sha256Digest } from '../content/digest';
@@ -8,7 +8,7 @@ import { UnsupportedCompressionError } from '../layers/decompress';
 import { BreakoutError } from '../layers/entry-path';
 import { InvalidTarError } from '../layers/extract';
 import { chainIds } from '../layers/chain-id';
-import { DetachedLayer, DiffIdMismatchError, LayerInfo, LayerStore } from '../layers/store';
+import { LayerInfo, LayerStore } from '../layers/store';
 import type { SpecialOpStrategy } from '../layers/special-files';
 import { applyChanges } from './changes';
 import { ImageConfigBody, importConfig, parseConfig, serializeConfig } from './config';
@@ -30,10 +30,8 @@ import { HistoryItem, imageHistory } from './history';
 import { PruneReport, pruneImages, pruneRunning } from './prune';
 import { Pins, Serial } from './pins';
 import { ImageEventSink, ImageUsage, NO_CONTAINERS } from './usage';
-import { SaveImage, writeImageArchive } from './save';
-import { ImageArchive, InvalidArchiveError } from './archive-reader';
-import { PlannedImage, planLoad } from './archive-plan';
-import { ingestMember } from './load-ingest';
+import { SaveImage, resolveSaveNames, writeImageArchive } from './save';
+import { LoadMessage, LoadTarget, loadImages } from './image-load';
 import { ImageDiskUsage, diskUsage, systemDiskUsage } from './disk-usage';
 import { dirSize } from '../layers/dir-size';
 
@@ -67,8 +65,7 @@ export interface ImageServiceOptions {
   events?: ImageEventSink;
 }
 
-/** One JSON message of the load stream (Docker's jsonmessage). */
-export type LoadMessage = { stream: string } | { status: string; id: string; progressDetail: { current?: number; total?: number } };
+export type { LoadMessage } from './image-load';
 
 const IMPORT_PLATFORM = { architecture: 'amd64', os: 'linux' };
 const FULL_ID_RE = /^(?:sha256:)?([a-f0-9]{64})$/;
@@ -294,138 +291,36 @@ export class ImageService {
 
   /** Checks names for `save` (404 before anything is streamed). */
   resolveForSave(names: string[]): SaveImage[] {
-    const byId = new Map<string, SaveImage>();
-    const add = (entry: ImageEntry, ref?: ParsedReference): void => {
-      const item = byId.get(entry.id) ?? { entry, refs: [] };
-      byId.set(entry.id, item);
-      if (ref && ref.tag !== undefined && ref.digest === undefined && !item.refs.some((r) => familiarString(r) === familiarString(ref))) {
-        item.refs.push(ref);
-      }
+    return resolveSaveNames(names, {
+      tagsOfRepository: (name) => this.tags.byName(name).map((t) => ({ ref: t.ref, entry: this.index.get(t.id) })),
+      tagged: (ref) => {
+        const id = this.tags.get(ref);
+        return id ? this.index.get(id) : undefined;
+      },
+      entry: (ref) => this.getEntry(ref),
+    });
+  }
+
+  /** `docker load`: see image-load.ts. */
+  load(input: NodeJS.ReadableStream, opts: { quiet: boolean }, send: (m: LoadMessage) => void): Promise<string[]> {
+    return loadImages(this.loadTarget(), input, opts, send);
+  }
+
+  private loadTarget(): LoadTarget {
+    return {
+      content: this.content,
+      layers: this.layerStore,
+      pins: this.pins,
+      serial: (fn) => this.serial.run(fn),
+      createImage: (config, parent) => this.createImage(config, parent ? { parent } : {}),
+      isValidParent: (parentId, diffIds) => this.isValidParent(parentId, diffIds),
+      tagged: (ref) => this.tags.get(ref),
+      setTag: (ref, id) => this.tags.set(ref, id),
+      saveTags: () => this.tags.save(),
+      event: (action, id) => this.event(action, id, id),
+      releaseLayers: (chainIds) => this.releaseLayers(chainIds),
+      deleteBlobIfUnused: (digest) => this.deleteBlobIfUnused(digest),
     };
-    for (const name of names) {
-      let parsed: ParsedReference | undefined;
-      try {
-        parsed = FULL_ID_RE.test(name) ? undefined : parseNormalizedReference(name);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
-        // A bare repository name saves every tag of it.
-        const tagged = this.tags.byName(parsed.name);
-        if (tagged.length > 0) {
-          for (const t of tagged) add(this.index.get(t.id)!, t.ref);
-          continue;
-        }
-      }
-      if (parsed && parsed.tag !== undefined && !FULL_ID_RE.test(name)) {
-        const id = this.tags.get(parsed);
-        if (!id || !this.index.get(id)) throw notFound('reference does not exist');
-        add(this.index.get(id)!, parsed);
-        continue;
-      }
-      add(this.getEntry(name));
-    }
-    return [...byId.values()];
-  }
-
-  /**
-   * `docker load`: reads the archive (large members straight into the content store), extracts
-   * the layers not yet present, then registers images and tags. Layers and blobs that end up
-   * unreferenced (a failed load, compressed copies) are removed before returning.
-   */
-  async load(input: NodeJS.ReadableStream, opts: { quiet: boolean }, send: (m: LoadMessage) => void): Promise<string[]> {
-    const releases: (() => void)[] = [];
-    const createdLayers: string[] = [];
-    const storedBlobs: string[] = [];
-    const detached: DetachedLayer[] = [];
-    try {
-      const archive = await ImageArchive.read(input, {
-        ingest: async (stream, expected) => {
-          if (expected) releases.push(this.pins.pin([expected]));
-          const member = await ingestMember(this.content, this.layerStore, stream, expected);
-          releases.push(this.pins.pin([member.blob.digest]));
-          storedBlobs.push(member.blob.digest);
-          if (member.layer) detached.push(member.layer);
-          return member;
-        },
-        open: (digest) => this.content.openRead(digest),
-      });
-      const plan = planLoad(archive);
-      if (detached.length > 0) await this.layerStore.syncDetached();
-      for (const image of plan) await this.loadLayers(archive, image, opts, send, releases, createdLayers);
-      return await this.serial.run(() => this.registerLoaded(plan, send));
-    } catch (err) {
-      throw loadError(err);
-    } finally {
-      for (const release of releases) release();
-      // Installed extractions were renamed away; the others are removed here.
-      for (const layer of detached) await this.layerStore.discardDetached(layer);
-      await this.serial.run(async () => {
-        await this.releaseLayers(createdLayers);
-        for (const digest of storedBlobs) await this.deleteBlobIfUnused(digest);
-      });
-    }
-  }
-
-  private async loadLayers(
-    archive: ImageArchive,
-    image: PlannedImage,
-    opts: { quiet: boolean },
-    send: (m: LoadMessage) => void,
-    releases: (() => void)[],
-    createdLayers: string[],
-  ): Promise<void> {
-    const chain = chainIds(image.layers.map((l) => l.diffId));
-    releases.push(this.pins.pin(chain));
-    for (let i = 0; i < chain.length; i++) {
-      if (this.layerStore.has(chain[i]!)) continue;
-      const layer = image.layers[i]!;
-      const id = layer.diffId.slice('sha256:'.length, 'sha256:'.length + 12);
-      const total = archive.size(layer.member) ?? 0;
-      if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: 0, total }, id });
-      let info: LayerInfo;
-      const parent = i === 0 ? null : chain[i - 1]!;
-      const stored = archive.blobDigest(layer.member) === layer.diffId;
-      try {
-        const detached = stored ? archive.takeDetached(layer.member) : undefined;
-        info = detached
-          ? await this.layerStore.installDetached(detached, parent, layer.diffId, { synced: true })
-          : await this.layerStore.apply(archive.open(layer.member), parent, { expectedDiffId: layer.diffId, fromStoredBlob: stored });
-      } catch (err) {
-        if (err instanceof DiffIdMismatchError) {
-          throw new InvalidArchiveError(`invalid diffID for layer ${i}: expected "${err.expected}", got "${err.actual}"`);
-        }
-        throw err;
-      }
-      createdLayers.push(info.chainId);
-      if (!opts.quiet) send({ status: 'Loading layer', progressDetail: { current: total, total }, id });
-    }
-  }
-
-  private async registerLoaded(plan: PlannedImage[], send: (m: LoadMessage) => void): Promise<string[]> {
-    const ids: string[] = [];
-    let idLines = '';
-    let tagged = 0;
-    for (const image of plan) {
-      const parent = image.parent && this.isValidParent(image.parent, image.config.rootfs.diff_ids) ? image.parent : undefined;
-      const id = await this.createImage(image.configBytes, parent ? { parent } : {});
-      ids.push(id);
-      idLines += `Loaded image ID: ${id}\n`;
-      tagged = 0;
-      for (const ref of image.refs) {
-        const previous = this.tags.get(ref);
-        if (previous && previous !== id) {
-          send({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${previous} to empty string\n` });
-        }
-        this.tags.set(ref, id);
-        send({ stream: `Loaded image: ${familiarString(ref)}\n` });
-        tagged++;
-      }
-      this.tags.save();
-      this.event('load', id, id);
-    }
-    if (tagged === 0) send({ stream: idLines });
-    return ids;
   }
 
   /** `GET /system/df` image part: sizes from the layer records, container counts from usage. */
@@ -631,12 +526,4 @@ export class ImageService {
     for (const layer of this.layerStore.list()) keepBlobs.add(layer.diffId);
     await this.content.retainOnly(keepBlobs);
   }
-}
-
-/** Archive and layer problems are the client's: 400 with a clear message. */
-function loadError(err: unknown): unknown {
-  if (err instanceof InvalidArchiveError || err instanceof InvalidTarError || err instanceof BreakoutError || err instanceof UnsupportedCompressionError) {
-    return invalidParameter(err.message);
-  }
-  return err;
 }
