@@ -130,6 +130,15 @@ test('kill -9 during rmi, prune and import: the operation can be repeated and th
   }
 });
 
+test('a client that goes away mid-upload leaves nothing behind, without a restart', async () => {
+  const before = await assertConsistent();
+  const req = startLoad(big.tar, false);
+  assert.ok(await waitFor(() => list(dir('layers/.tmp')).length > 0 || list(dir('content/ingest')).length > 0), 'the daemon is receiving');
+  req.destroy();
+  assert.ok(await waitFor(() => list(dir('layers/.tmp')).length === 0 && list(dir('content/ingest')).length === 0), 'temp files removed');
+  assert.deepEqual(await assertConsistent(), before);
+});
+
 test('start-up sweep removes what a crash can leave: temp files, unreferenced layers and blobs, dangling records', async () => {
   await d.kill9();
   fs.mkdirSync(dir('layers/.tmp/abc/diff'), { recursive: true });
