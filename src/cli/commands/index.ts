@@ -12,6 +12,9 @@ import { execCommand } from './exec';
 import { historyCommand, imagePruneCommand, imageRmCommand, loadCommand, rmiCommand, saveCommand, tagCommand } from './image-manage';
 import { containerPruneCommand, pauseCommand, renameCommand, unpauseCommand, updateCommand } from './lifecycle';
 import { systemDfCommand } from './system-df';
+import { eventsCommand } from './events';
+import { statsCommand } from './stats';
+import { topCommand } from './top';
 
 const sub = (cmd: CommandSpec, overrides: Partial<CommandSpec> = {}): CommandSpec => ({ ...cmd, topOrder: undefined, ...overrides });
 
@@ -34,7 +37,9 @@ const containerGroup: CommandSpec = {
     sub(rmCommand),
     sub(runCommand),
     sub(startCommand),
+    sub(statsCommand),
     sub(stopCommand),
+    sub(topCommand),
     sub(unpauseCommand),
     sub(updateCommand),
     sub(waitCommand),
@@ -62,7 +67,7 @@ const systemGroup: CommandSpec = {
   name: 'system',
   use: 'system',
   short: 'Manage Docker',
-  subcommands: [systemDfCommand, sub(infoCommand)],
+  subcommands: [systemDfCommand, sub(eventsCommand), sub(infoCommand)],
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -77,6 +82,7 @@ export const COMMANDS: CommandSpec[] = [
   systemGroup,
   attachCommand,
   createCommand,
+  eventsCommand,
   historyCommand,
   importCommand,
   inspectCommand,
@@ -90,8 +96,10 @@ export const COMMANDS: CommandSpec[] = [
   rmiCommand,
   saveCommand,
   startCommand,
+  statsCommand,
   stopCommand,
   tagCommand,
+  topCommand,
   unpauseCommand,
   updateCommand,
   waitCommand,
