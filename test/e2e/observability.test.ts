@@ -195,13 +195,31 @@ test('docker stats without arguments follows every running container', async () 
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   try {
-    await eventually(() => out.includes('box 1'), 10_000);
+    await eventually(() => /box \d+\n/.test(out), 10_000);
     assert.equal((await d.docker(['run', '-d', '--name', 'late', 'busybox', 'sleep', '300'])).code, 0);
     await eventually(() => out.includes('late 1'), 10_000);
   } finally {
     child.kill('SIGKILL');
   }
   assert.equal((await d.docker(['rm', '-f', 'late'])).code, 0);
+});
+
+test('stats networks: the container\'s interfaces without lo; none for --network none and host', async () => {
+  assert.equal((await d.docker(['run', '-d', '--name', 'netnone', '--network', 'none', 'busybox', 'sleep', '300'])).code, 0);
+  assert.equal((await d.docker(['run', '-d', '--name', 'nethost', '--network', 'host', 'busybox', 'sleep', '300'])).code, 0);
+  const get = async (n: string) => JSON.parse((await d.api('GET', `/containers/${n}/stats?stream=0&one-shot=1`)).body);
+  const box = await get('box');
+  const mode = (await d.docker(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'box'])).stdout.trim();
+  if (mode !== 'none' && mode !== 'host') {
+    assert.ok(box.networks && Object.keys(box.networks).length >= 1, JSON.stringify(box.networks));
+    assert.ok(!('lo' in box.networks));
+    for (const n of Object.values<Record<string, number>>(box.networks)) {
+      assert.deepEqual(Object.keys(n), ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped']);
+    }
+  }
+  assert.equal((await get('netnone')).networks, undefined);
+  assert.equal((await get('nethost')).networks, undefined);
+  assert.equal((await d.docker(['rm', '-f', 'netnone', 'nethost'])).code, 0);
 });
 
 // ---- events ----
