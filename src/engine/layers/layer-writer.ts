@@ -77,13 +77,22 @@ export class LayerWriter {
   }
 
   private async applyFile(header: Headers, body: EntryBody): Promise<void> {
-    const target = await this.prepareTarget(header, false);
+    const target = await this.prepareTarget(header, false, true);
     if (target === null) {
       await drain(body);
       return;
     }
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-    const fd = fs.openSync(target, flags, 0o600);
+    let fd: number;
+    try {
+      fd = fs.openSync(target, flags, 0o600);
+    } catch (err) {
+      // Something is in the way (an earlier entry, a planted symlink): O_EXCL never follows
+      // or reuses it. Clear it and create the file afresh.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await this.clearPath(target, false);
+      fd = fs.openSync(target, flags, 0o600);
+    }
     try {
       for await (const chunk of body) writeAll(fd, chunk);
       if (this.isRoot) fs.fchownSync(fd, header.uid ?? 0, header.gid ?? 0);
@@ -164,7 +173,7 @@ export class LayerWriter {
    * (except a directory that a directory entry updates). Returns null for entries that are
    * fully handled here: whiteouts, opaque markers and the layer root itself.
    */
-  private async prepareTarget(header: Headers, isDir: boolean): Promise<string | null> {
+  private async prepareTarget(header: Headers, isDir: boolean, createsExclusively = false): Promise<string | null> {
     const rel = cleanEntryName(header.name);
     if (rel === '') {
       if (isDir) {
@@ -196,7 +205,8 @@ export class LayerWriter {
       await this.applyWhiteout(path.dirname(target), base, header);
       return null;
     }
-    await this.clearPath(target, isDir);
+    // A caller that creates with O_EXCL clears only when that fails, saving an lstat per file.
+    if (!createsExclusively) await this.clearPath(target, isDir);
     return target;
   }
 
