@@ -2,6 +2,7 @@ import { invalidParameter } from '../../util/errors';
 import type { ImageConfigBody } from '../images/service';
 import { validateRestartPolicy } from './restart-policy';
 import { mergeHealthcheck, type HealthConfig } from './health';
+import { checkRunOptions } from './run-options';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig } from './types';
 
 /** The body of POST /containers/create: Config fields at the top level plus HostConfig and NetworkingConfig. */
@@ -55,6 +56,10 @@ export interface CreateInputs {
   imageId: string;
   imageRef: string;
   imageConfig: ImageConfigBody;
+  /** Finds another container by name or id (for --ipc/--pid container:NAME). */
+  lookupContainer?: (ref: string) => ContainerRecord | undefined;
+  /** Receives create warnings (moby's texts), returned to the client. */
+  warnings?: string[];
 }
 
 export function buildRecord(inp: CreateInputs): ContainerRecord {
@@ -62,6 +67,8 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
   const img = inp.imageConfig;
   const cmd = resolveCommand(img, asStringArray(b.Entrypoint, 'Entrypoint'), asStringArray(b.Cmd, 'Cmd'));
   const hc = b.HostConfig ?? {};
+  const run = checkRunOptions({ hostConfig: hc, hostname: b.Hostname, stopSignal: b.StopSignal, lookupContainer: inp.lookupContainer });
+  inp.warnings?.push(...run.warnings);
   const restart = validateRestartPolicy(hc.RestartPolicy, Boolean(hc.AutoRemove));
   const health = mergeHealthcheck(img.Healthcheck as HealthConfig | undefined, b.Healthcheck as HealthConfig | undefined);
   const config: ContainerConfig = {
@@ -88,11 +95,11 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
     ...(b.StopTimeout !== undefined && b.StopTimeout !== null ? { StopTimeout: b.StopTimeout } : {}),
   };
   const hostConfig: HostConfig = {
-    ...hc,
+    ...run.hostConfig,
     AutoRemove: Boolean(hc.AutoRemove),
     NetworkMode: hc.NetworkMode || 'default',
     RestartPolicy: { Name: restart.Name || 'no', MaximumRetryCount: restart.MaximumRetryCount ?? 0 },
-    LogConfig: { Type: 'k8s-file', Config: {} },
+    LogConfig: run.hostConfig.LogConfig as HostConfig['LogConfig'],
     ...(hc.ConsoleSize ? { ConsoleSize: hc.ConsoleSize } : {}),
   };
   return {

@@ -9,6 +9,7 @@ import type { ImageService } from '../images/service';
 import { RuntimeCreateError } from '../runtime/conmon';
 import type { ContainerRuntime } from '../runtime/runtime';
 import { buildSpec } from '../runtime/spec';
+import { logRotationFromConfig } from '../runtime/log-rotation';
 import { resolveUser } from '../runtime/user';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { AttachSession, parseDetachKeys, type AttachSink } from './attach';
@@ -99,7 +100,8 @@ export class ContainerService {
     if (this.store.nameTaken(name)) throw this.store.nameConflict(name);
     const image = this.d.images.get(body.Image);
     const id = newId();
-    const rec = buildRecord({ id, name, body, imageId: image.id, imageRef: body.Image, imageConfig: image.config });
+    const warnings: string[] = [];
+    const rec = buildRecord({ id, name, body, imageId: image.id, imageRef: body.Image, imageConfig: image.config, lookupContainer: (r) => this.store.find(r), warnings });
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
@@ -110,7 +112,7 @@ export class ContainerService {
       throw err;
     }
     this.d.events.publish('container', 'create', id, { image: rec.ImageRef, name });
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   // ---- start ----
@@ -133,13 +135,16 @@ export class ContainerService {
     const etc = writeEtcFiles(dir, c, plan);
     const user = resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p));
     this.d.snapshots.prepare(c.Id);
-    const spec = buildSpec({
+    // Built inside the try below, so a spec error (missing device, unknown group) fails the start cleanly.
+    const makeSpec = () => buildSpec({
       container: c,
       user,
       rootfsOverlay: this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]),
       etcFiles: etc,
       cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
       network: { path: plan.netnsPath, host: plan.hostNetwork },
+      readImageFile: (p) => this.readImageFile(c.Id, lowers, p),
+      lookupContainer: (r) => this.store.find(r),
     });
 
     let pid: number;
@@ -147,8 +152,9 @@ export class ContainerService {
       pid = await this.d.runtime.create({
         id: c.Id,
         name: c.Name.slice(1),
-        spec,
+        spec: makeSpec(),
         logPath: this.logPath(c.Id),
+        logRotation: logRotationFromConfig(c.HostConfig.LogConfig),
         tty: c.Config.Tty,
         openStdin: c.Config.OpenStdin,
         stdinOnce: c.Config.StdinOnce,

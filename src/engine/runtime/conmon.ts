@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { logRotator, type LogRotation } from './log-rotation';
 import type { RuntimePaths } from './paths';
 
 export interface ConmonCreateOptions {
@@ -13,6 +14,8 @@ export interface ConmonCreateOptions {
   openStdin: boolean;
   stdinOnce: boolean;
   conmonBinary?: string;
+  /** Rotation of the container's log (max-size × max-file); Berth rotates by default. */
+  logRotation?: LogRotation;
 }
 
 export class RuntimeCreateError extends Error {}
@@ -97,5 +100,6 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<number> {
   });
   child.unref();
   if (msg.data < 0) throw new RuntimeCreateError(runtimeErrorMessage(msg.message ?? stderr) || 'runtime create failed');
+  if (o.logRotation) logRotator.watch(o.id, bundle, o.logPath, o.logRotation);
   return msg.data;
 }

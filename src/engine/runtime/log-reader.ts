@@ -40,7 +40,15 @@ export function parseLogLine(line: string): LogRecord | undefined {
 
 /** Byte offset where the last `n` lines of the file begin, found by reading backwards from the end. */
 export function tailOffset(file: string, n: number): number {
-  if (n <= 0) return fs.statSync(file).size;
+  return tailPosition(file, n).offset;
+}
+
+/**
+ * Where the last `n` lines of a file begin, and how many lines that is (fewer than `n` when the file is
+ * short: the rest come from older, rotated files).
+ */
+export function tailPosition(file: string, n: number): { offset: number; lines: number } {
+  if (n <= 0) return { offset: fs.statSync(file).size, lines: 0 };
   const fd = fs.openSync(file, 'r');
   try {
     let pos = fs.fstatSync(fd).size;
@@ -52,10 +60,17 @@ export function tailOffset(file: string, n: number): number {
       pos -= len;
       fs.readSync(fd, chunk, 0, len, pos);
       for (let i = len - 1; i >= 0; i--) {
-        if (chunk[i] === 0x0a && ++newlines === n + 1) return pos + i + 1;
+        if (chunk[i] === 0x0a && ++newlines === n + 1) return { offset: pos + i + 1, lines: n };
       }
     }
-    return 0;
+    // Every newline ends a line (the file ends with one); a partial last line counts too.
+    const size = fs.fstatSync(fd).size;
+    let last = Buffer.alloc(0);
+    if (size > 0) {
+      last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+    }
+    return { offset: 0, lines: newlines + (size > 0 && last[0] !== 0x0a ? 1 : 0) };
   } finally {
     fs.closeSync(fd);
   }

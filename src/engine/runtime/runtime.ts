@@ -4,9 +4,11 @@ import { isAlive } from '../../util/lock';
 import { log } from '../../util/log';
 import { AttachHub, resizeTerminal } from './attach-hub';
 import { conmonCreate } from './conmon';
+import { logRotator, type LogRotation } from './log-rotation';
 import { ExitWatcher } from './exit-watcher';
 import { RuntimePaths } from './paths';
 import { Runc } from './runc';
+import { specJson } from './spec';
 
 export interface RuntimeOptions {
   execRoot: string;
@@ -21,6 +23,8 @@ export interface CreateRequest {
   name: string;
   spec: object;
   logPath: string;
+  /** Log rotation (default 10 MiB × 3); see log-rotation.ts. */
+  logRotation?: LogRotation;
   tty: boolean;
   openStdin: boolean;
   stdinOnce: boolean;
@@ -61,6 +65,7 @@ export class ContainerRuntime {
       fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     }
     this.exits.start();
+    logRotator.resume(path.join(this.opts.execRoot, 'c'));
   }
 
   shutdown(): void {
@@ -80,7 +85,7 @@ export class ContainerRuntime {
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
     // The bundle lives on the exec root and is rewritten at every start: no fsync needed.
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(req.spec));
+    fs.writeFileSync(path.join(bundle, 'config.json'), specJson(req.spec));
     this.exits.clear(req.id);
     fs.rmSync(this.paths.persistDir(req.id), { recursive: true, force: true });
     const pid = await conmonCreate({
@@ -90,6 +95,7 @@ export class ContainerRuntime {
       conmonBinary: this.opts.conmonBinary,
       paths: this.paths,
       logPath: req.logPath,
+      logRotation: req.logRotation,
       tty: req.tty,
       openStdin: req.openStdin,
       stdinOnce: req.stdinOnce,
@@ -195,7 +201,8 @@ export class ContainerRuntime {
   /** The runtime removes the container's cgroups but leaves our parent dirs; drop them when empty. */
   private removeCgroups(id: string): void {
     this.rmdirInEveryController(path.join(this.opts.cgroupParent, id));
-    this.removeParentCgroups();
+    // The parent stays until shutdown: removing it here races with a runtime creating the next container
+    // under it ("mkdir /sys/fs/cgroup/devices/<parent>/<id>: no such file or directory").
   }
 
   /** Removes this daemon's cgroup parent where it is empty (concurrent teardowns may each find it busy). */
