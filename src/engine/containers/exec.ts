@@ -63,7 +63,7 @@ export class ExecService {
     }
     const id = newId();
     this.execs.set(id, { id, containerId: c.Id, body, running: false, exitCode: null, pid: 0, started: false });
-    this.events.publish('container', `exec_create: ${body.Cmd.join(' ')}`, c.Id, { execID: id, image: c.ImageRef, name: c.Name.slice(1) });
+    this.events.publish('container', `exec_create: ${body.Cmd[0]} ${body.Cmd.slice(1).join(' ')}`, c.Id, { execID: id, image: c.ImageRef, name: c.Name.slice(1) });
     return { Id: id };
   }
 
@@ -177,7 +177,7 @@ export class ExecService {
       });
       e.pid = launched.pid;
       if (session && launched.hub) session.bind(launched.hub);
-      this.events.publish('container', `exec_start: ${b.Cmd!.join(' ')}`, c.Id, { execID: e.id, image: c.ImageRef, name: c.Name.slice(1) });
+      this.events.publish('container', `exec_start: ${b.Cmd![0]} ${b.Cmd!.slice(1).join(' ')}`, c.Id, { execID: e.id, image: c.ImageRef, name: c.Name.slice(1) });
       void launched.exited.then(async (code) => {
         if (launched.hub) {
           let timer: NodeJS.Timeout | undefined;

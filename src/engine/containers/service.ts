@@ -479,10 +479,13 @@ export class ContainerService {
     const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
     const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
     await this.d.runtime.kill(c.Id, sig).catch(() => undefined);
+    this.d.events.container(c, 'kill', { signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
     if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
-    if (await this.waitForExit(c, timeout < 0 ? -1 : timeout * 1000)) return;
-    await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
-    await this.waitForExit(c, -1);
+    if (!(await this.waitForExit(c, timeout < 0 ? -1 : timeout * 1000))) {
+      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+      this.d.events.container(c, 'kill', { signal: '9' });
+      await this.waitForExit(c, -1);
+    }
     this.d.events.publish('container', 'stop', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
   }
 
@@ -543,6 +546,7 @@ export class ContainerService {
         throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
       }
       await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+      this.d.events.container(c, 'kill', { signal: '9' });
       if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
       await this.waitForExit(c, 15_000);
     }
