@@ -80,6 +80,8 @@ export class ImageService {
   private usage: ImageUsage = NO_CONTAINERS;
   /** Blobs and layers that operations in flight have written or still read. */
   private readonly pins = new Pins();
+  /** Pins of layers applied through applyLayer that no image refers to yet. */
+  private readonly unclaimed = new Map<string, (() => void)[]>();
   /** Changes to images, tags and the removal of layers and blobs happen one at a time. */
   private readonly serial = new Serial();
   private pruning = false;
@@ -155,19 +157,14 @@ export class ImageService {
     const ref = opts.repo ? repoTagReference(opts.repo, opts.tag) : undefined;
     const body = applyChanges({}, opts.changes ?? []);
     const layer = await this.applyLayer(tar, null);
-    const release = this.pins.pin([layer.chainId, layer.diffId]);
-    try {
-      const created = nowRfc3339Nano();
-      const comment = opts.message || 'Imported from -';
-      const config = importConfig({ diffId: layer.diffId, created, comment, body, ...IMPORT_PLATFORM });
-      return await this.serial.run(async () => {
-        const id = await this.createImage(serializeConfig(config));
-        if (ref) this.tagImage(id, ref);
-        return id;
-      });
-    } finally {
-      release();
-    }
+    const created = nowRfc3339Nano();
+    const comment = opts.message || 'Imported from -';
+    const config = importConfig({ diffId: layer.diffId, created, comment, body, ...IMPORT_PLATFORM });
+    return this.serial.run(async () => {
+      const id = await this.createImage(serializeConfig(config));
+      if (ref) this.tagImage(id, ref);
+      return id;
+    });
   }
 
   /**
@@ -183,6 +180,7 @@ export class ImageService {
         delete known.retained;
         this.index.save();
       }
+      this.claim(known.chainIds);
       return id;
     }
     const chain = chainIds(config.rootfs.diff_ids);
@@ -192,13 +190,26 @@ export class ImageService {
     const size = chain.reduce((sum, c) => sum + (this.layerStore.get(c)?.size ?? 0), 0);
     this.index.add({ id, config, chainIds: chain, size, parent: opts.parent ?? '' });
     this.index.save();
+    this.claim(chain);
     return id;
+  }
+
+  /** Layers an image now refers to need no pin of their own any more. */
+  private claim(chain: string[]): void {
+    for (const c of chain) {
+      for (const release of this.unclaimed.get(c) ?? []) release();
+      this.unclaimed.delete(c);
+    }
   }
 
   /** Extracts a layer tar on top of `parent` (chain ID or null); bad input becomes a 400. */
   async applyLayer(tar: NodeJS.ReadableStream, parent: string | null): Promise<LayerInfo> {
     try {
-      return await this.layerStore.apply(tar, parent);
+      const info = await this.layerStore.apply(tar, parent);
+      // Not referenced by any image yet: pinned until an image does (createImage), so a
+      // concurrent rmi or prune cannot take it away in between.
+      this.unclaimed.set(info.chainId, [...(this.unclaimed.get(info.chainId) ?? []), this.pins.pin([info.chainId, info.diffId])]);
+      return info;
     } catch (err) {
       if (err instanceof InvalidTarError || err instanceof BreakoutError || err instanceof UnsupportedCompressionError) {
         throw invalidParameter(err.message);
