@@ -310,6 +310,14 @@ test('stop, restart and rm -f publish Docker\'s sequences (kill with the signal,
   ]);
 });
 
+test('resize publishes height and width', async () => {
+  const since = (Date.now() / 1000).toFixed(3);
+  assert.equal((await d.api('POST', '/containers/box/resize?h=10&w=20')).status, 200);
+  await sleep(1100);
+  const r = await d.docker(['events', '--since', since, '--until', '0s', '--filter', 'event=resize', '--format', '{{json .Actor.Attributes}}']);
+  assert.equal(r.stdout, '{"height":"10","image":"busybox","name":"box","team":"obs","width":"20"}\n');
+});
+
 test('events streams live events to a following client', async () => {
   const child = spawn(dockerBinary(), ['events', '--filter', 'container=live', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], { env: d.clientEnv() });
   let out = '';

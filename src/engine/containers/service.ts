@@ -419,6 +419,7 @@ export class ContainerService {
     const c = this.store.get(ref);
     if (!c.State.Running) throw conflict(`cannot resize a stopped container: unknown`);
     if (c.Config.Tty) this.d.runtime.resize(c.Id, rows, cols);
+    this.d.events.container(c, 'resize', { height: String(rows), width: String(cols) });
   }
 
   // ---- logs ----
