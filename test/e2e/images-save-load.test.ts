@@ -169,8 +169,7 @@ test('load: quiet=0 streams progress, IDs only for untagged images, retagging me
   const progress = (await fetchLoad(third.tar, false)).trim().split('\r\n').map((l) => JSON.parse(l));
   const layerId = hex(third.built[0]!.diffIds[0]!).slice(0, 12);
   assert.deepEqual(progress, [
-    { status: 'Loading layer', progressDetail: { current: 0, total: 2048 }, id: layerId },
-    { status: 'Loading layer', progressDetail: { current: 2048, total: 2048 }, id: layerId },
+    { status: 'Loading layer', progressDetail: { current: 2048, total: 2048 }, progress: `[${'='.repeat(50)}>]  2.048kB/2.048kB`, id: layerId },
     { stream: 'Loaded image: rt/p:1\n' },
   ]);
 });

@@ -12,7 +12,9 @@ import type { Pins } from './pins';
 import { ParsedReference, familiarString } from './reference';
 
 /** One JSON message of the load stream (Docker's jsonmessage). */
-export type LoadMessage = { stream: string } | { status: string; id: string; progressDetail: { current?: number; total?: number } };
+export type LoadMessage =
+  | { stream: string }
+  | { status: string; progressDetail: { current?: number; total?: number }; progress: string; id: string };
 
 /** What loading needs from the image store; ImageService provides it. */
 export interface LoadTarget {
@@ -93,7 +95,6 @@ async function loadLayers(target: LoadTarget, run: LoadRun, image: PlannedImage)
     const layer = image.layers[i]!;
     const id = layer.diffId.slice('sha256:'.length, 'sha256:'.length + 12);
     const total = run.archive.size(layer.member) ?? 0;
-    if (!run.quiet) run.send({ status: 'Loading layer', progressDetail: { current: 0, total }, id });
     const parent = i === 0 ? null : chain[i - 1]!;
     const stored = run.archive.blobDigest(layer.member) === layer.diffId;
     let info: LayerInfo;
@@ -109,7 +110,8 @@ async function loadLayers(target: LoadTarget, run: LoadRun, image: PlannedImage)
       throw err;
     }
     run.createdLayers.push(info.chainId);
-    if (!run.quiet) run.send({ status: 'Loading layer', progressDetail: { current: total, total }, id });
+    // The layer was read while the archive arrived, so progress has only its final state.
+    if (!run.quiet) run.send({ status: 'Loading layer', progressDetail: { current: total, total }, progress: progressBar(total, total), id });
   }
 }
 
@@ -146,4 +148,22 @@ function asClientError(err: unknown): unknown {
     return invalidParameter(err.message);
   }
   return err;
+}
+
+/** The pre-rendered `progress` text of Docker's JSON messages (jsonmessage's JSONProgress). */
+function progressBar(current: number, total: number): string {
+  const filled = Math.min(50, Math.floor((Math.floor((current / total) * 100) || 0) / 2));
+  return `[${'='.repeat(filled)}>${' '.repeat(50 - filled)}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+}
+
+/** go-units HumanSize: decimal units, four significant digits ("2.048kB", "104.9MB"). */
+function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${Number(value.toPrecision(4))}${units[unit]}`;
 }
