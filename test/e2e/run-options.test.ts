@@ -244,6 +244,10 @@ test('--device: host devices with their permissions; Docker\'s error for a missi
   const missing = await d.docker(['run', '--rm', '--device', '/dev/nonexist', 'busybox', 'true']);
   assert.equal(missing.stderr.split('\n')[0], 'docker: Error response from daemon: error gathering device information while adding custom device "/dev/nonexist": no such file or directory');
   assert.equal(missing.code, 127); // the CLI maps "no such file or directory" to 127, as with Docker
+  const rule = await run(['--device-cgroup-rule', 'c 10:229 rw', '--device-cgroup-rule', 'b *:* m', 'busybox', 'grep', '-E', '^(c 10:229|b \\*:\\*) ', '/sys/fs/cgroup/devices/devices.list']);
+  assert.equal(rule, 'b *:* m\nc 10:229 rw\n');
+  const badRule = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { DeviceCgroupRules: ['c 1:1  rwm'] } });
+  assert.deepEqual([badRule.status, JSON.parse(badRule.body).message], [400, "invalid device cgroup rule format: 'c 1:1  rwm'"]);
   const bad = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x', CgroupPermissions: 'rwz' }] } });
   assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'bad mode specified: rwz']);
   assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
@@ -272,7 +276,8 @@ test('--ipc/--pid/--uts: host, container:NAME (shareable donor), none, private; 
   const hostPid = await run(['--pid', 'host', 'busybox', 'ps', '-o', 'pid,args']);
   assert.match(hostPid, new RegExp(`^\\s*${process.pid} `, 'm'));
   assert.equal(await run(['--uts', 'host', 'busybox', 'hostname']), `${os.hostname()}\n`);
-  assert.equal(await run(['busybox', 'sh', '-c', 'ps -o pid | wc -l']), '3\n'); // header, sh and ps: a private pid namespace
+  await runFails(['--uts', 'host', '-h', 'foo', 'busybox', 'true'], 'conflicting options: hostname and the UTS mode');
+  assert.equal(await run(['busybox', 'sh', '-c', 'echo $$']), '1\n'); // a private pid namespace
 });
 
 test('--stop-signal/--stop-timeout and labels are stored in Config; a bad stop signal is refused', async () => {
@@ -312,4 +317,21 @@ test('log rotation: max-size/max-file rotate the log, docker logs reads rotated 
   await runFails(['--log-opt', 'foo=bar', 'busybox', 'true'], "unknown log opt 'foo' for json-file log driver");
   await runFails(['--log-opt', 'max-size=abc', 'busybox', 'true'], "invalid size: 'abc'");
   await runFails(['--log-opt', 'max-file=0', 'busybox', 'true'], 'max-file cannot be less than 1');
+});
+
+test('log rotation carries on after berthd is killed and restarted (settings kept in the bundle)', async () => {
+  const script = 'i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); [ $((i % 40)) -eq 0 ] && sleep 0.1; done';
+  const id = (await d.docker(['run', '-d', '--name', 'survivor', '--log-opt', 'max-size=8k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script])).stdout.trim();
+  await new Promise((r) => setTimeout(r, 300));
+  await d.kill9();
+  await new Promise((r) => setTimeout(r, 1500)); // output piles up in the live file while nobody rotates
+  await d.launch();
+  assert.equal((await d.docker(['wait', 'survivor'])).stdout, '0\n');
+  const dir = path.join(d.dataRoot, 'containers', id);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith('container.log')).sort();
+  assert.deepEqual(files, ['container.log', 'container.log.1', 'container.log.2']);
+  const nums = (await d.docker(['logs', 'survivor'])).stdout.trim().split('\n').map((l) => Number(l.slice(5)));
+  assert.equal(nums[nums.length - 1], 1999);
+  assert.ok(nums.every((n, i) => i === 0 || n === nums[i - 1]! + 1));
+  await d.docker(['rm', 'survivor']);
 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalidParameter } from '../../util/errors';
 import { normalizeCapabilities } from '../runtime/capabilities';
-import { validateDeviceMappings } from '../runtime/devices';
+import { deviceCgroupRules, validateDeviceMappings } from '../runtime/devices';
 import { logRotationFromConfig } from '../runtime/log-rotation';
 import { DEFAULT_SHM_SIZE, normalizeResources, validateResources } from '../runtime/resources';
 import { validateUlimits } from '../runtime/rlimits';
@@ -90,6 +90,7 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   if (!validMode(pid, ['', 'host'])) throw invalidParameter(`invalid PID mode: ${pid}`);
   const uts = hc.UTSMode ?? '';
   if (uts !== '' && uts !== 'host') throw invalidParameter(`invalid UTS mode: ${uts}`);
+  if (uts === 'host' && inp.hostname) throw invalidParameter('conflicting options: hostname and the UTS mode');
   const cgns = (hc.CgroupnsMode as string | undefined) ?? '';
   if (!['', 'host', 'private'].includes(cgns)) throw invalidParameter(`invalid cgroup namespace mode: ${cgns}`);
   hc.IpcMode = ipc || 'private';
@@ -118,6 +119,7 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
     if (!path.isAbsolute(dest)) throw invalidParameter(`invalid mount path: '${dest}' mount path must be absolute`);
     if (path.posix.normalize(dest) === '/') throw invalidParameter("invalid specification: destination can't be '/'");
   }
+  deviceCgroupRules(hc.DeviceCgroupRules);
   const devices = validateDeviceMappings(hc.Devices);
   hc.Devices = devices.length ? devices : hc.Devices ?? [];
   const ulimits = validateUlimits(hc.Ulimits);

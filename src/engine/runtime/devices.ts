@@ -136,3 +136,20 @@ export function hostDevices(root = '/dev'): SpecDevice[] {
   walk(root);
   return out;
 }
+
+/** `--device-cgroup-rule` entries (`c 1:3 mr`, `b *:* rwm`) as device cgroup rules; moby's text for a bad one. */
+export function deviceCgroupRules(rules: unknown): DeviceRule[] {
+  if (rules === undefined || rules === null) return [];
+  if (!Array.isArray(rules)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.DeviceCgroupRules of type []string');
+  return (rules as unknown[]).map((r) => {
+    const m = typeof r === 'string' ? /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(r) : null;
+    if (!m) throw invalidParameter(`invalid device cgroup rule format: '${String(r)}'`);
+    return {
+      allow: true,
+      type: m[1]!,
+      ...(m[2] === '*' ? {} : { major: Number(m[2]) }),
+      ...(m[3] === '*' ? {} : { minor: Number(m[3]) }),
+      access: m[4]!,
+    };
+  });
+}

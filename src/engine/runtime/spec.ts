@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { EngineError, invalidParameter } from '../../util/errors';
 import type { ContainerRecord } from '../containers/types';
 import { DEFAULT_CAPABILITIES, containerCapabilities, normalizeCapabilities } from './capabilities';
-import { DEFAULT_DEVICE_RULES, devicesFromPath, hostDevices, validateDeviceMappings, type DeviceRule, type SpecDevice } from './devices';
+import { DEFAULT_DEVICE_RULES, deviceCgroupRules, devicesFromPath, hostDevices, validateDeviceMappings, type DeviceRule, type SpecDevice } from './devices';
 import { DEFAULT_SHM_SIZE, specResources, type ResourceConfig } from './resources';
 import { RLIM_INFINITY, specRlimits, type Ulimit } from './rlimits';
 import { containerSeccomp, parseSecurityOpts } from './seccomp';
@@ -38,6 +38,7 @@ export interface SpecHostConfig extends ResourceConfig {
   CapDrop?: string[] | null;
   SecurityOpt?: string[] | null;
   Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  DeviceCgroupRules?: string[] | null;
   Tmpfs?: Record<string, string> | null;
   Ulimits?: Ulimit[] | null;
   Sysctls?: Record<string, string> | null;
@@ -243,13 +244,15 @@ export function buildSpec(inp: SpecInputs): object {
       devices.push(...devicesFromPath({ ...m, CgroupPermissions: 'rwm' }).devices);
     }
     deviceRules = [{ allow: true, access: 'rwm' }];
-  } else if (mappings.length) {
-    deviceRules = [...DEFAULT_DEVICE_RULES];
+  } else {
+    const extra = deviceCgroupRules(hc.DeviceCgroupRules);
+    if (mappings.length || extra.length) deviceRules = [...DEFAULT_DEVICE_RULES];
     for (const m of mappings) {
       const d = devicesFromPath(m);
       devices.push(...d.devices);
       deviceRules.push(...d.rules);
     }
+    deviceRules.push(...extra);
   }
 
   // Sysctls: Docker's defaults for a private network namespace, then the user's.
