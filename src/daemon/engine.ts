@@ -7,6 +7,7 @@ import { HealthMonitor } from '../engine/containers/health';
 import { IsolatedNetworking } from '../engine/containers/networking';
 import { ContainerStore } from '../engine/containers/store';
 import { EventBus } from '../engine/events/bus';
+import { OomWatcher } from '../engine/events/oom-watch';
 import { ImageService } from '../engine/images/service';
 import { ContainerRuntime } from '../engine/runtime/runtime';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -40,6 +41,7 @@ export class Engine {
     const store = new ContainerStore(path.join(config.dataRoot, 'containers'));
     store.load();
     events.setContainerResolver((id) => store.find(id));
+    new OomWatcher(events, (id) => runtime.paths.persistDir(id)).watchAll(store.all().filter((c) => c.State.Running).map((c) => c.Id));
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events });
     await containers.reconcile();

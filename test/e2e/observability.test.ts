@@ -355,6 +355,22 @@ test('a container over its memory limit is OOM-killed: exit 137, OOMKilled, an o
   assert.equal((await d.docker(['rm', 'oom'])).code, 0);
 });
 
+test('an OOM kill of a child is an oom event while the container keeps running', async () => {
+  const since = (Date.now() / 1000).toFixed(3);
+  const run = await d.docker(['run', '-d', '--name', 'oomchild', '-m', '8m', '--memory-swap', '8m', 'busybox', 'sh', '-c', 'sh -c "x=a; while true; do x=\\$x\\$x; done"; echo survived; sleep 300']);
+  assert.equal(run.code, 0, run.stderr);
+  await eventually(async () => (await d.docker(['logs', 'oomchild'])).stdout === 'survived\n', 20_000);
+  assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'oomchild'])).stdout, 'running\n');
+  await eventually(async () => {
+    const r = await d.docker(['events', '--since', since, '--until', (Date.now() / 1000).toFixed(3), '--filter', 'container=oomchild', '--format', '{{.Action}}']);
+    return r.stdout.split('\n').includes('oom');
+  });
+  assert.equal((await d.docker(['rm', '-f', 'oomchild'])).code, 0);
+  await sleep(1100);
+  const r = await d.docker(['events', '--since', since, '--until', '0s', '--filter', 'container=oomchild', '--format', '{{.Action}}']);
+  assert.equal(r.stdout.split('\n').filter((a) => a === 'oom').length, 1, 'one oom per run, not another at exit');
+});
+
 test('stats reports the memory limit set with -m', async () => {
   assert.equal((await d.docker(['run', '-d', '--name', 'lim', '-m', '64m', 'busybox', 'sleep', '300'])).code, 0);
   const s = JSON.parse((await d.api('GET', '/containers/lim/stats?stream=0&one-shot=1')).body);

@@ -77,3 +77,12 @@ test('filters follow moby: fuzzy names, exact events (fuzzy for exec_/health_sta
   assert.equal(stripTag('localhost:5000/a/b:1'), 'localhost:5000/a/b');
   assert.equal(stripTag('busybox@sha256:' + 'c'.repeat(64)), 'busybox');
 });
+
+test('one oom event per run of a container', () => {
+  const bus = new EventBus();
+  const first = bus.publish('container', 'oom', 'c1');
+  assert.equal(bus.publish('container', 'oom', 'c1'), first);
+  bus.publish('container', 'start', 'c1');
+  assert.notEqual(bus.publish('container', 'oom', 'c1'), first);
+  assert.equal(bus.replay(0).filter((e) => e.Action === 'oom').length, 2);
+});

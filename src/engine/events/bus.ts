@@ -42,6 +42,7 @@ export class EventBus {
   private resolveContainer?: (id: string) => ContainerLike | undefined;
   /** What container events need of containers seen so far, for events published after the record is gone. */
   private readonly known = new Map<string, ContainerLike>();
+  private readonly oomReported = new Map<string, EngineEvent>();
 
   constructor(private readonly limit = REPLAY_LIMIT) {
     this.emitter.setMaxListeners(0);
@@ -73,7 +74,15 @@ export class EventBus {
   }
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    if (type === 'container') attributes = this.completeContainerAttributes(action, id, attributes);
+    if (type === 'container') {
+      // One `oom` per run of a container, whether the OOM watcher or the exit path saw it first.
+      if (action === 'start') this.oomReported.delete(id);
+      else if (action === 'oom') {
+        const earlier = this.oomReported.get(id);
+        if (earlier) return earlier;
+      }
+      attributes = this.completeContainerAttributes(action, id, attributes);
+    }
     const nowNs = this.clock.now();
     const ev: EngineEvent = {
       Type: type,
@@ -102,6 +111,8 @@ export class EventBus {
   }
 
   private record(ev: EngineEvent): void {
+    if (ev.Type === 'container' && ev.Action === 'oom') this.oomReported.set(ev.Actor.ID, ev);
+    else if (ev.Type === 'container' && ev.Action === 'destroy') this.oomReported.delete(ev.Actor.ID);
     this.recent.push(ev);
     if (this.recent.length > this.limit) this.recent.splice(0, this.recent.length - this.limit);
     this.emitter.emit('event', ev);
