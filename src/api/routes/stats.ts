@@ -39,7 +39,13 @@ export function registerStatsRoutes(r: Router, engine: Engine): void {
     ctx.res.writeHead(200, commonHeaders());
     ctx.res.flushHeaders();
     try {
-      await stats.run(ref, { stream: true, oneShot }, (json) => ctx.res.write(json + '\n'), abort.signal);
+      await stats.run(
+        ref,
+        { stream: true, oneShot },
+        // A client that does not read misses samples instead of queueing them.
+        (json) => void (ctx.res.writableLength < 1024 * 1024 && ctx.res.write(json + '\n')),
+        abort.signal,
+      );
     } finally {
       if (!ctx.res.writableEnded) ctx.res.end();
     }

@@ -30,6 +30,9 @@ export function parseTimeParam(v: string | null): number | undefined {
   return t * 1e6;
 }
 
+/** Bytes of events queued for a client that does not read before it is disconnected. */
+const MAX_EVENTS_BACKLOG = 4 * 1024 * 1024;
+
 /** `since`/`until` of /events, in ns; Docker's message names the parameter. */
 function parseEventTime(v: string | null, name: string): number | undefined {
   try {
@@ -62,7 +65,10 @@ export function registerSystemRoutes(r: Router, engine: Engine): void {
     }
     const onlyPast = until !== undefined && until < Date.now() * 1e6;
     let send = (ev: EngineEvent) => {
-      if (eventMatches(ev, filters)) ctx.res.write(JSON.stringify(ev) + '\n');
+      if (!eventMatches(ev, filters)) return;
+      // A client that stops reading is cut off rather than buffered without bound (moby drops it too).
+      if (ctx.res.writableLength > MAX_EVENTS_BACKLOG) return ctx.res.destroy();
+      ctx.res.write(JSON.stringify(ev) + '\n');
     };
     ctx.startStream('application/json');
     // Replay and subscribe in one synchronous step: no event can fall in between.

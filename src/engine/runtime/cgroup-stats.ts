@@ -259,6 +259,8 @@ export function detectCgroups(root = '/sys/fs/cgroup'): CgroupLayout {
 
 /** Reads one sample for the container in cgroup `rel` (the runtime's cgroupsPath) whose init is `pid`. */
 export class CgroupStatsReader {
+  private hasCfq?: boolean;
+
   constructor(
     readonly layout: CgroupLayout = detectCgroups(),
     private readonly machineMemory: number = os.totalmem(),
@@ -321,8 +323,9 @@ export class CgroupStatsReader {
       if (cur !== 0) body.pids_stats.current = cur;
       if (max !== 0) body.pids_stats.limit = max;
     }
-    // block I/O: the CFQ files where the kernel has them, else the throttle files
-    const cfq = parseBlkio(this.v1('blkio', rel, 'blkio.io_service_bytes_recursive'));
+    // block I/O: the CFQ files where the kernel has them (looked up once), else the throttle files
+    this.hasCfq ??= fs.existsSync(path.join(this.layout.controllers.get('blkio') ?? '/nonexistent', 'blkio.io_service_bytes_recursive'));
+    const cfq = this.hasCfq ? parseBlkio(this.v1('blkio', rel, 'blkio.io_service_bytes_recursive')) : [];
     for (const f of BLKIO_FIELDS) body.blkio_stats[f] = [];
     if (cfq.length > 0) {
       const files: Record<(typeof BLKIO_FIELDS)[number], string> = {
