@@ -230,6 +230,10 @@ test('--hostname, --domainname, --group-add, -u', async () => {
   );
   assert.equal(await run(['-u', '1000', '--group-add', '10', '--group-add', 'nobody', 'busybox', 'id']), 'uid=1000 gid=0(root) groups=0(root),10,65534(nobody)\n');
   await runFails(['--group-add', 'nosuch', 'busybox', 'id'], 'Unable to find group nosuch: no matching entries in group file');
+  assert.equal(await run(['-u', '1234:5678', 'busybox', 'id']), 'uid=1234 gid=5678 groups=5678\n');
+  assert.equal(await run(['-u', 'nobody', '--group-add', 'root', 'busybox', 'id']), 'uid=65534(nobody) gid=65534(nobody) groups=0(root),65534(nobody)\n');
+  await runFails(['-u', 'nosuch', 'busybox', 'id'], 'unable to find user nosuch: no matching entries in passwd file');
+  await runFails(['-u', '0:nosuch', 'busybox', 'id'], 'unable to find group nosuch: no matching entries in group file');
   const long = 'h'.repeat(65);
   await runFails(['--hostname', long, 'busybox', 'true'], `hostname "${long}" is too long (maximum 64 bytes)`);
   assert.equal((await d.docker(['ps', '-aq'])).stdout, '');

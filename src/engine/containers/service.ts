@@ -133,12 +133,11 @@ export class ContainerService {
     const dir = this.store.dir(c.Id);
     const plan = await this.d.networking.prepare(c);
     const etc = writeEtcFiles(dir, c, plan);
-    const user = resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p));
     this.d.snapshots.prepare(c.Id);
-    // Built inside the try below, so a spec error (missing device, unknown group) fails the start cleanly.
+    // Built inside the try below, so a spec error (unknown user or group, missing device) fails the start cleanly.
     const makeSpec = () => buildSpec({
       container: c,
-      user,
+      user: resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p)),
       rootfsOverlay: this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]),
       etcFiles: etc,
       cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
