@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { TestDaemon } from './harness';
 import { ALL_CAPABILITIES, capsFromMask } from '../../src/engine/runtime/capabilities';
 
@@ -338,4 +339,22 @@ test('log rotation carries on after berthd is killed and restarted (settings kep
   assert.equal(nums[nums.length - 1], 1999);
   assert.ok(nums.every((n, i) => i === 0 || n === nums[i - 1]! + 1));
   await d.docker(['rm', 'survivor']);
+});
+
+test('the default seccomp profile runs glibc programs that create threads (clone3 falls back to clone)', async (t) => {
+  const files = ['/usr/bin/sort', '/bin/dash', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'];
+  if (!files.every((f) => fs.existsSync(f))) return t.skip('no Debian glibc binaries on this host');
+  const root = path.join(d.root, 'glibc-root');
+  for (const f of files) {
+    fs.mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
+    fs.copyFileSync(f, path.join(root, f));
+    fs.chmodSync(path.join(root, f), 0o755);
+  }
+  // Large enough that sort starts threads (pthread_create → clone3, which the profile answers with ENOSYS).
+  fs.writeFileSync(path.join(root, 'in'), Array.from({ length: 1_000_000 }, (_, i) => 1_000_000 - i).join('\n') + '\n');
+  const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
+  assert.equal((await d.docker(['import', '-', 'glibc:local'], { input: tar.stdout })).code, 0);
+  const script = '/usr/bin/sort -n --parallel=4 /in | { read a; echo first=$a; }';
+  assert.equal(await run(['glibc:local', '/bin/dash', '-c', script]), 'first=1\n');
+  await d.docker(['rmi', 'glibc:local']);
 });
