@@ -358,3 +358,16 @@ test('the default seccomp profile runs glibc programs that create threads (clone
   assert.equal(await run(['glibc:local', '/bin/dash', '-c', script]), 'first=1\n');
   await d.docker(['rmi', 'glibc:local']);
 });
+
+test('the berth CLI sends the same options: caps, read-only, tmpfs, memory, ulimit, sysctl, init, no-new-privileges', async () => {
+  const r = await d.berth([
+    'run', '--rm', '--cap-drop', 'ALL', '--read-only', '--tmpfs', '/run:size=1m', '-m', '64m', '--ulimit', 'nofile=100:200',
+    '--sysctl', 'net.ipv4.ip_forward=1', '--init', '--security-opt', 'no-new-privileges', 'busybox', 'sh', '-c',
+    'grep -E "^(CapEff|NoNewPrivs):" /proc/self/status; ulimit -n; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /proc/sys/net/ipv4/ip_forward; touch /x 2>/dev/null || echo ro; touch /run/x && echo rw; ps -o pid,args | grep -c "^ *1 /sbin/docker-init"',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'CapEff:\t0000000000000000\nNoNewPrivs:\t1\n100\n67108864\n1\nro\nrw\n1\n');
+  const bad = await d.berth(['run', '--rm', '--cap-add', 'bogus', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /^berth: Error response from daemon: invalid CapAdd: unknown capability: "CAP_BOGUS"$/m);
+});

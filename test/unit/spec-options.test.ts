@@ -103,6 +103,12 @@ test('seccomp: the default profile has Docker\'s semantics, resolved per capabil
   assert.deepEqual(clone.args, [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]);
   assert.deepEqual(plain.syscalls.find((r) => r.names.includes('clone3')), { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
   assert.equal(plain.syscalls.filter((r) => r.names.includes('personality')).length, 5);
+  // socket: every family but AF_ALG (38) and AF_VSOCK (40).
+  assert.deepEqual(plain.syscalls.filter((r) => r.names.includes('socket')).map((r) => r.args![0]), [
+    { index: 0, value: 38, valueTwo: 0, op: 'SCMP_CMP_LT' },
+    { index: 0, value: 39, valueTwo: 0, op: 'SCMP_CMP_EQ' },
+    { index: 0, value: 40, valueTwo: 0, op: 'SCMP_CMP_GT' },
+  ]);
 
   const admin = toSpecSeccomp(defaultSeccompProfile(), [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN']);
   const adminAllowed = names(admin);

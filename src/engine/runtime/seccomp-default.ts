@@ -44,7 +44,19 @@ const CONDITIONAL = ['socket', 'personality', 'clone', 'clone3'];
 
 /** Namespace flags of clone(2): CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET. */
 const CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
-const AF_VSOCK = 40;
+/** Address families socket(2) may not open: AF_ALG (kernel crypto) and AF_VSOCK (host sockets). */
+const DENIED_FAMILIES = [38, 40];
+
+/** socket(2) rules allowing every family but the denied ones (one comparison per rule, as libseccomp wants). */
+function socketRules(): DockerSyscallRule[] {
+  const rules: DockerSyscallRule[] = [];
+  const rule = (value: number, op: string): DockerSyscallRule => ({ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value, op }] });
+  const denied = [...DENIED_FAMILIES].sort((a, b) => a - b);
+  rules.push(rule(denied[0]!, 'SCMP_CMP_LT'));
+  for (let i = 0; i + 1 < denied.length; i++) for (let v = denied[i]! + 1; v < denied[i + 1]!; v++) rules.push(rule(v, 'SCMP_CMP_EQ'));
+  rules.push(rule(denied[denied.length - 1]!, 'SCMP_CMP_GT'));
+  return rules;
+}
 /** personality(2) values Docker lets through: PER_LINUX, PER_LINUX32, UNAME26 variants, and the query value. */
 const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
@@ -57,8 +69,7 @@ export function defaultSeccompProfile(): DockerSeccompProfile {
   for (const n of ['ptrace', 'process_vm_readv', 'process_vm_writev']) restricted.delete(n);
   const rules: DockerSyscallRule[] = [
     { names: SYSCALL_NAMES.filter((n) => !restricted.has(n)), action: 'SCMP_ACT_ALLOW' },
-    // socket: every address family but AF_VSOCK.
-    { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }] },
+    ...socketRules(),
     ...PERSONALITIES.map((p): DockerSyscallRule => ({
       names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: p, op: 'SCMP_CMP_EQ' }],
     })),
