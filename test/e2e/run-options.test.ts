@@ -293,6 +293,10 @@ test('--stop-signal/--stop-timeout and labels are stored in Config; a bad stop s
   assert.deepEqual([cfg.StopSignal, cfg.StopTimeout, cfg.Labels], ['SIGUSR1', 7, { a: 'b', 'from.file': 'yes' }]);
   await d.docker(['rm', 'cfg']);
   await runFails(['--stop-signal', 'FOO', 'busybox', 'true'], 'Invalid signal: FOO');
+  await runFails(['-w', 'relative', 'busybox', 'true'], "the working directory 'relative' is invalid, it needs to be an absolute path");
+  assert.equal(await run(['-w', '/a/../b/', 'busybox', 'pwd']), '/b\n');
+  const env = await d.api('POST', '/containers/create', { Image: 'busybox', Env: ['=foo'] });
+  assert.deepEqual([env.status, JSON.parse(env.body).message], [400, 'invalid environment variable: =foo']);
 });
 
 test('log rotation: max-size/max-file rotate the log, docker logs reads rotated files in order, -f follows across rotations', async () => {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { invalidParameter } from '../../util/errors';
 import type { ImageConfigBody } from '../images/service';
 import { validateRestartPolicy } from './restart-policy';
@@ -67,7 +68,14 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
   const img = inp.imageConfig;
   const cmd = resolveCommand(img, asStringArray(b.Entrypoint, 'Entrypoint'), asStringArray(b.Cmd, 'Cmd'));
   const hc = b.HostConfig ?? {};
-  const run = checkRunOptions({ hostConfig: hc, hostname: b.Hostname, stopSignal: b.StopSignal, lookupContainer: inp.lookupContainer });
+  const run = checkRunOptions({
+    hostConfig: hc,
+    hostname: b.Hostname,
+    stopSignal: b.StopSignal,
+    workingDir: b.WorkingDir,
+    env: asStringArray(b.Env, 'Env'),
+    lookupContainer: inp.lookupContainer,
+  });
   inp.warnings?.push(...run.warnings);
   const restart = validateRestartPolicy(hc.RestartPolicy, Boolean(hc.AutoRemove));
   const health = mergeHealthcheck(img.Healthcheck as HealthConfig | undefined, b.Healthcheck as HealthConfig | undefined);
@@ -86,7 +94,7 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
     Cmd: cmd.cmd,
     Image: inp.imageRef,
     Volumes: b.Volumes ?? img.Volumes ?? null,
-    WorkingDir: b.WorkingDir || img.WorkingDir || '',
+    WorkingDir: b.WorkingDir ? path.posix.normalize(b.WorkingDir).replace(/(.)\/$/, '$1') : img.WorkingDir || '',
     Entrypoint: cmd.entrypoint,
     OnBuild: img.OnBuild ?? null,
     Labels: { ...(img.Labels ?? {}), ...(b.Labels ?? {}) },

@@ -64,6 +64,8 @@ export interface RunOptionsInput {
   hostConfig: Record<string, unknown>;
   hostname?: string;
   stopSignal?: string;
+  workingDir?: string;
+  env?: string[] | null;
   /** Finds another container by name or id (for --ipc/--pid container:NAME). */
   lookupContainer?: (ref: string) => ContainerRecord | undefined;
 }
@@ -75,6 +77,10 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
     throw invalidParameter(`hostname "${inp.hostname}" is too long (maximum ${MAX_HOSTNAME} bytes)`);
   }
   if (inp.stopSignal) checkSignal(inp.stopSignal);
+  if (inp.workingDir && !inp.workingDir.startsWith('/')) {
+    throw invalidParameter(`the working directory '${inp.workingDir}' is invalid, it needs to be an absolute path`);
+  }
+  for (const e of inp.env ?? []) if (typeof e === 'string' && e.split('=', 1)[0] === '') throw invalidParameter(`invalid environment variable: ${e}`);
 
   const warnings = validateResources(hc);
   Object.assign(hc, normalizeResources(hc));
