@@ -300,3 +300,20 @@ test('load: a multi-platform OCI index picks linux/amd64; gzip layers with Docke
   const run = await d.docker(['save', 'rt/multi:1', '-o', path.join(work, 'multi.tar')]);
   assert.equal(run.code, 0, run.stderr);
 });
+
+test('load: zstd- and gzip-compressed archives, OCI layers with tar+zstd media type', async () => {
+  const layer = await fileLayer('zstd.txt', 'zstd layer\n');
+  const zst = (b: Buffer) => execFileSync('zstd', ['-c', '-q'], { input: b });
+  const oci = await ociLayout([
+    { layers: [layer], layerMediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', transformLayer: zst, refName: 'docker.io/rt/zstd:1' },
+  ]);
+  let r = await d.docker(['load'], { input: oci.tar });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Loaded image: rt/zstd:1\n', '']);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Id}}', 'rt/zstd:1'])).stdout.trim(), oci.built[0]!.id);
+  const saved = path.join(work, 'zstd.tar');
+  assert.equal((await d.docker(['save', '-o', saved, 'rt/zstd:1'])).code, 0);
+  assert.equal((await d.docker(['rmi', 'rt/zstd:1'])).code, 0);
+  r = await d.docker(['load'], { input: zst(fs.readFileSync(saved)) });
+  assert.deepEqual([r.code, r.stdout], [0, 'Loaded image: rt/zstd:1\n']);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Id}}', 'rt/zstd:1'])).stdout.trim(), oci.built[0]!.id);
+});

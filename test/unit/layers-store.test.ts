@@ -130,6 +130,18 @@ describe('LayerStore.apply', () => {
     assert.equal(fs.readFileSync(path.join(layers.diffDir(info.chainId), 'a.txt'), 'utf8'), 'hello');
   });
 
+  test('zstd, xz and bzip2 input (through their tools) give the same diff ID as the plain tar', async () => {
+    const { layers } = await openStores();
+    const tar = await makeTar([{ name: 'z.txt', body: 'compressed\n' }]);
+    for (const [tool, args] of [['zstd', ['-c', '-q']], ['xz', ['-c']], ['bzip2', ['-c']]] as const) {
+      const packed = execFileSync(tool, [...args], { input: tar });
+      const info = await layers.apply(Readable.from([packed]), null);
+      assert.equal(info.diffId, sha256(tar), tool);
+    }
+    const corrupt = Buffer.concat([execFileSync('zstd', ['-c', '-q'], { input: tar }).subarray(0, 12), Buffer.alloc(40, 7)]);
+    await assert.rejects(layers.apply(Readable.from([corrupt]), null), /invalid zstd stream/);
+  });
+
   test('layers on a shared base share its directory; the same layer twice is stored once', async () => {
     const { layers } = await openStores();
     const baseTar = await makeTar([{ name: 'base', body: 'b' }]);
@@ -293,7 +305,7 @@ describe('LayerStore.apply with hostile tars', () => {
     ];
     for (const [label, data] of inputs) {
       const { base, content, layers } = await openStores();
-      await assert.rejects(layers.apply(Readable.from([data]), null), /invalid tar stream|invalid gzip stream|unsupported compression/, label);
+      await assert.rejects(layers.apply(Readable.from([data]), null), /invalid tar stream|invalid (gzip|xz) stream|unsupported compression/, label);
       assert.equal(layers.list().length, 0, label);
       assert.equal(content.list().length, 0, label);
       assertNoLeftovers(base);

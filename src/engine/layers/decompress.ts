@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { InvalidTarError } from './extract';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -19,9 +21,17 @@ export class UnsupportedCompressionError extends Error {
 
 const SNIFF_BYTES = 6;
 
+/** Decompressors Node 20 lacks, run as child processes (as moby does for xz). */
+const EXTERNAL: Partial<Record<Compression, [string, string[]]>> = {
+  zstd: ['zstd', ['-d', '-c', '-q']],
+  xz: ['xz', ['-d', '-c']],
+  bzip2: ['bzip2', ['-d', '-c']],
+};
+
 /**
- * Returns the uncompressed bytes of a plain or gzip-compressed stream (sniffed from its first
- * bytes). Other compressions are recognised and refused.
+ * Returns the uncompressed bytes of a plain, gzip, zstd, xz or bzip2 stream (sniffed from its
+ * first bytes). zstd, xz and bzip2 need their command-line tools; without one the compression
+ * is refused (UnsupportedCompressionError).
  *
  * Destroying the returned stream stops reading `input` but leaves it paused, not destroyed: for
  * an HTTP request body the caller still has to send the error response on that connection.
@@ -31,7 +41,6 @@ export async function decompressed(input: NodeJS.ReadableStream): Promise<Readab
   const { head, ended } = await peek(source, SNIFF_BYTES);
 
   const compression = detectCompression(head);
-  if (compression !== 'none' && compression !== 'gzip') throw new UnsupportedCompressionError(compression);
 
   const raw = new PassThrough();
   raw.write(head);
@@ -45,9 +54,39 @@ export async function decompressed(input: NodeJS.ReadableStream): Promise<Readab
     raw.once('close', () => source.off('error', forwardError));
   }
   if (compression === 'none') return raw;
-  const gunzip = zlib.createGunzip();
-  pipeline(raw, gunzip, () => undefined);
-  return gunzip;
+  if (compression === 'gzip') {
+    const gunzip = zlib.createGunzip();
+    pipeline(raw, gunzip, () => undefined);
+    return gunzip;
+  }
+  const [tool, args] = EXTERNAL[compression]!;
+  return runDecompressor(tool, args, raw, compression);
+}
+
+/**
+ * Pipes `raw` through `tool`. A failing tool (corrupt input) fails the returned stream with an
+ * InvalidTarError; destroying the returned stream kills the tool.
+ */
+function runDecompressor(tool: string, args: string[], raw: Readable, compression: Compression): Readable {
+  const out = new PassThrough();
+  const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined); // EPIPE when the tool stops early; its exit status tells why
+  raw.pipe(child.stdin);
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    out.destroy(err.code === 'ENOENT' ? new UnsupportedCompressionError(compression) : err);
+  });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new InvalidTarError(`invalid ${compression} stream: ${stderr.trim() || `${tool} exited with ${code}`}`));
+  });
+  out.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    raw.destroy();
+  });
+  return out;
 }
 
 /** Reads at least `bytes` bytes (or up to the end) and pauses the stream again. */
