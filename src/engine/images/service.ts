@@ -73,8 +73,10 @@ const ID_PREFIX_RE = /^(?:sha256:)?([a-f0-9]{1,63})$/;
 
 /**
  * The image store: image records and tags over the content store (configs, layer tars) and the
- * layer store (extracted layers). Pull, push, load/save, commit and build are to be added on top
- * of `createImage` and `layerStore.apply`.
+ * layer store (extracted layers). A facade: the rules live in image-delete.ts, prune.ts,
+ * history.ts, save.ts, image-load.ts and disk-usage.ts; this class owns the records and decides
+ * when layers and blobs go (see docs/architecture.md, "Image store"). Pull and build are to be
+ * added on top of `applyLayer` and `createImage`.
  */
 export class ImageService {
   private usage: ImageUsage = NO_CONTAINERS;
