@@ -54,6 +54,10 @@ export class ImageArchive {
     const extract = tar.extract();
     let memory = 0;
     let entries = 0;
+    // When the parser fails (truncated input), the member being read only reports "Stream was
+    // destroyed"; the parser's own error says what happened.
+    let parserError: Error | undefined;
+    extract.on('error', (err: Error) => (parserError ??= err));
     stream.on('error', (err) => extract.destroy(err));
     stream.pipe(extract);
     try {
@@ -84,13 +88,19 @@ export class ImageArchive {
           }
           archive.members.set(name, { data });
         } else {
-          const stored = await sink.ingest(entry as AsyncIterable<Buffer>, expected ? `sha256:${expected}` : undefined);
+          let stored: Awaited<ReturnType<ArchiveSink['ingest']>>;
+          try {
+            stored = await sink.ingest(entry as AsyncIterable<Buffer>, expected ? `sha256:${expected}` : undefined);
+          } catch (err) {
+            if (err instanceof DigestMismatchError) throw new InvalidArchiveError(digestMismatch(name, err.expected, err.actual));
+            throw err;
+          }
           archive.members.set(name, stored);
         }
       }
-    } catch (err) {
-      if (err instanceof DigestMismatchError) throw new InvalidArchiveError(digestMismatch('blob', err.expected, err.actual));
-      if (err instanceof InvalidArchiveError) throw err;
+    } catch (caught) {
+      if (caught instanceof InvalidArchiveError) throw caught;
+      const err = parserError ?? caught;
       const message = (err as Error).message;
       if (/Invalid tar header|Unexpected end of data|unknown format|incorrect header check|unexpected end of file/i.test(message)) {
         throw new InvalidArchiveError(`invalid tar archive: ${message}`);
