@@ -84,6 +84,9 @@ test('--privileged: every capability of the bounding set, host devices, rw /sys,
   assert.match(plain, /^sysfs on \/sys type sysfs \(ro,/m);
   assert.match(plain, / on \/proc\/keys /);
   assert.match(plain, /^proc on \/proc\/sys type proc \(ro,/m);
+  assert.equal((await d.docker(['create', '--name', 'privx', '--privileged', 'busybox'])).code, 0);
+  assert.equal((await d.docker(['inspect', '-f', '{{json .HostConfig.MaskedPaths}} {{json .HostConfig.ReadonlyPaths}} {{.HostConfig.Privileged}}', 'privx'])).stdout, 'null null true\n');
+  await d.docker(['rm', 'privx']);
 });
 
 test('seccomp: Docker-like default profile, unconfined, and a profile file; no-new-privileges', async () => {

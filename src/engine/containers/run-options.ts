@@ -136,8 +136,9 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   if (hc.GroupAdd !== undefined && hc.GroupAdd !== null && !Array.isArray(hc.GroupAdd)) {
     throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.GroupAdd of type []string');
   }
-  if (hc.MaskedPaths === undefined || hc.MaskedPaths === null) hc.MaskedPaths = hc.Privileged ? [] : MASKED_PATHS;
-  if (hc.ReadonlyPaths === undefined || hc.ReadonlyPaths === null) hc.ReadonlyPaths = hc.Privileged ? [] : READONLY_PATHS;
+  // As moby stores them: the defaults, or null for a privileged container (which gets none).
+  if (hc.MaskedPaths === undefined || hc.MaskedPaths === null) hc.MaskedPaths = hc.Privileged ? null : MASKED_PATHS;
+  if (hc.ReadonlyPaths === undefined || hc.ReadonlyPaths === null) hc.ReadonlyPaths = hc.Privileged ? null : READONLY_PATHS;
   hc.Privileged = Boolean(hc.Privileged);
   hc.ReadonlyRootfs = Boolean(hc.ReadonlyRootfs);
 
