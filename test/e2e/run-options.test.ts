@@ -130,6 +130,18 @@ test('resources: memory, swap, reservation, OOM killer, CPUs, shares, cpuset, pi
   const quota = await run(['--cpu-period', '50000', '--cpu-quota', '25000', 'busybox', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu/cpu.cfs_period_us']);
   assert.equal(quota, '25000\n50000\n');
 
+  assert.equal(await run(['--memory-swappiness', '10', 'busybox', 'cat', '/sys/fs/cgroup/memory/memory.swappiness']), '10\n');
+  if (fs.existsSync('/dev/loop0')) {
+    const io = await run(['--device-read-bps', '/dev/loop0:1mb', '--device-write-iops', '/dev/loop0:100', 'busybox', 'cat',
+      '/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device', '/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device']);
+    assert.equal(io, '7:0 1048576\n7:0 100\n');
+  }
+  if (!fs.existsSync('/sys/fs/cgroup/blkio/blkio.weight')) {
+    const w = await d.docker(['run', '--rm', '--blkio-weight', '500', 'busybox', 'true']);
+    assert.equal(w.code, 0);
+    assert.equal(w.stderr, 'WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n');
+  }
+
   assert.equal((await d.docker(['create', '--name', 'res', '-m', '100m', 'busybox'])).code, 0);
   const hc = JSON.parse((await d.docker(['inspect', '-f', '{{json .HostConfig}}', 'res'])).stdout);
   assert.deepEqual([hc.Memory, hc.MemorySwap, hc.OomKillDisable, hc.ShmSize, hc.IpcMode], [104857600, 209715200, false, 67108864, 'private']);

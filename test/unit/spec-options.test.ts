@@ -58,7 +58,12 @@ test('resources: moby\'s validation texts and the cgroup values', () => {
   assert.equal(err({ NanoCpus: 1e9, CpuQuota: 50000 }), 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   assert.equal(err({ CpuPeriod: 10 }), 'CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   assert.equal(err({ CpusetCpus: '0-x' }), 'Invalid value 0-x for cpuset cpus: invalid format: 0-x');
-  assert.equal(err({ BlkioWeight: 5 }), 'Range of blkio weight is from 10 to 1000');
+  if (fs.existsSync('/sys/fs/cgroup/blkio/blkio.weight')) assert.equal(err({ BlkioWeight: 5 }), 'Range of blkio weight is from 10 to 1000');
+  else if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    const r = { BlkioWeight: 500 };
+    assert.deepEqual(validateResources(r), ['Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.']);
+    assert.equal(r.BlkioWeight, 0);
+  }
   assert.deepEqual(validateResources({ OomKillDisable: true }), [
     'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
   ]);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { invalidParameter } from '../../util/errors';
+import { EngineError, invalidParameter } from '../../util/errors';
+import { devMajor, devMinor } from './devices';
 
 /** The resource fields of HostConfig that Berth applies (names as the Engine API has them). */
 export interface ResourceConfig {
@@ -17,12 +18,29 @@ export interface ResourceConfig {
   PidsLimit?: number | null;
   OomKillDisable?: boolean | null;
   BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
   CpuPercent?: number;
   IOMaximumBandwidth?: number;
   IOMaximumIOps?: number;
 }
 
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
+}
+
 const MIN_MEMORY = 6 * 1024 * 1024;
+
+let blkioWeight: boolean | undefined;
+/** Whether the block I/O controller has proportional weights (not here: bfq and throttle only). */
+function hostHasBlkioWeight(): boolean {
+  if (blkioWeight === undefined) blkioWeight = fs.existsSync('/sys/fs/cgroup/blkio/blkio.weight') || fs.existsSync('/sys/fs/cgroup/io.weight') || fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  return blkioWeight;
+}
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -121,7 +139,14 @@ export function validateResources(r: ResourceConfig, update = false): string[] {
   checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus');
   checkCpuset(r.CpusetMems ?? '', host.mems, 'mems');
   const weight = num(r.BlkioWeight);
-  if (weight > 0 && (weight < 10 || weight > 1000)) throw invalidParameter('Range of blkio weight is from 10 to 1000');
+  if (weight > 0 && !hostHasBlkioWeight()) {
+    warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+    r.BlkioWeight = 0;
+  } else if (weight > 0 && (weight < 10 || weight > 1000)) throw invalidParameter('Range of blkio weight is from 10 to 1000');
+  if (r.BlkioWeightDevice?.length && !hostHasBlkioWeight()) {
+    warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.');
+    r.BlkioWeightDevice = [];
+  }
   if (num(r.IOMaximumBandwidth) !== 0 || num(r.IOMaximumIOps) !== 0) {
     throw invalidParameter('Invalid QoS settings: linux does not support Maximum IO Bandwidth or Maximum IO IOps');
   }
@@ -168,5 +193,26 @@ export function specResources(r: ResourceConfig): Record<string, unknown> {
   if (Object.keys(cpu).length) out.cpu = cpu;
 
   if (r.PidsLimit !== undefined && r.PidsLimit !== null) out.pids = { limit: r.PidsLimit <= 0 ? -1 : r.PidsLimit };
+
+  // Block I/O throttles (the weight is never set: see above).
+  const throttle = (list: ThrottleDevice[] | null | undefined) =>
+    (list ?? []).map((t) => {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(t.Path);
+      } catch (err) {
+        throw new EngineError(400, `stat ${t.Path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+      }
+      return { major: devMajor(st.rdev), minor: devMinor(st.rdev), rate: t.Rate };
+    });
+  const blockIO: Record<string, unknown> = {};
+  const io: Array<[string, ThrottleDevice[] | null | undefined]> = [
+    ['throttleReadBpsDevice', r.BlkioDeviceReadBps],
+    ['throttleWriteBpsDevice', r.BlkioDeviceWriteBps],
+    ['throttleReadIOPSDevice', r.BlkioDeviceReadIOps],
+    ['throttleWriteIOPSDevice', r.BlkioDeviceWriteIOps],
+  ];
+  for (const [key, list] of io) if (list?.length) blockIO[key] = throttle(list);
+  if (Object.keys(blockIO).length) out.blockIO = blockIO;
   return out;
 }
