@@ -13,9 +13,18 @@ import { ContainerRuntime } from '../engine/runtime/runtime';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { ENGINE_VERSION } from '../api/http/context';
 import type { DaemonConfig } from './config';
+import { VolumeService } from '../engine/volumes/service';
+import { ContainerArchive } from '../engine/containers/archive';
+import { ContainerCommits } from '../engine/containers/commit';
+import { volumeNamesOf } from '../engine/containers/mounts';
 
 /** The engine's services, wired together; the API routes talk only to these. */
 export class Engine {
+  /** Volumes (local driver), docker cp, diff and commit (set by open). */
+  volumes!: VolumeService;
+  archive!: ContainerArchive;
+  commits!: ContainerCommits;
+
   private constructor(
     readonly config: DaemonConfig,
     readonly images: ImageService,
@@ -43,13 +52,21 @@ export class Engine {
     events.setContainerResolver((id) => store.find(id));
     new OomWatcher(events, (id) => runtime.paths.persistDir(id)).watchAll(store.all().filter((c) => c.State.Running).map((c) => c.Id));
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
-    const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events });
+    const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
+    volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
+    const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events, volumes });
     await containers.reconcile();
     await connectImageUsage(images, containers, snapshots, events);
     const execs = new ExecService(store, runtime, events);
     const health = new HealthMonitor(store, execs, events);
     health.init();
-    return new Engine(config, images, containers, execs, runtime, events, health);
+    const engine = new Engine(config, images, containers, execs, runtime, events, health);
+    engine.volumes = volumes;
+    engine.archive = new ContainerArchive({ store, snapshots, images, runtime });
+    engine.commits = new ContainerCommits({
+      store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
+    });
+    return engine;
   }
 
   async shutdown(): Promise<void> {

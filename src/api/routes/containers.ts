@@ -72,7 +72,7 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
   });
 
   r.delete('/containers/{id}', async (ctx) => {
-    await containers.remove(ctx.param('id'), { force: boolParam(ctx.query, 'force') });
+    await containers.remove(ctx.param('id'), { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     ctx.sendStatus(204);
   });
 

@@ -7,6 +7,9 @@ import { registerSystemRoutes } from './system';
 import { registerSystemDfRoutes } from './system-df';
 import { registerStatsRoutes } from './stats';
 import { registerTopRoutes } from './top';
+import { registerVolumeRoutes } from './volumes';
+import { registerArchiveRoutes } from './archive';
+import { registerCommitRoutes } from './commit';
 
 export function buildRouter(engine: Engine): Router {
   const r = new Router();
@@ -17,5 +20,8 @@ export function buildRouter(engine: Engine): Router {
   registerSystemDfRoutes(r, engine);
   registerStatsRoutes(r, engine);
   registerTopRoutes(r, engine);
+  registerVolumeRoutes(r, engine);
+  registerArchiveRoutes(r, engine);
+  registerCommitRoutes(r, engine);
   return r;
 }

@@ -15,6 +15,9 @@ import { systemDfCommand } from './system-df';
 import { eventsCommand } from './events';
 import { statsCommand } from './stats';
 import { topCommand } from './top';
+import { volumeGroup } from './volume';
+import { cpCommand } from './cp';
+import { commitCommand, diffCommand } from './commit';
 
 const sub = (cmd: CommandSpec, overrides: Partial<CommandSpec> = {}): CommandSpec => ({ ...cmd, topOrder: undefined, ...overrides });
 
@@ -103,6 +106,10 @@ export const COMMANDS: CommandSpec[] = [
   unpauseCommand,
   updateCommand,
   waitCommand,
+  volumeGroup,
+  cpCommand,
+  commitCommand,
+  diffCommand,
 ];
 
 export function findCommand(list: readonly CommandSpec[], name: string): CommandSpec | undefined {

@@ -93,7 +93,7 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
     Env: mergeEnv(img.Env, asStringArray(b.Env, 'Env')),
     Cmd: cmd.cmd,
     Image: inp.imageRef,
-    Volumes: b.Volumes ?? img.Volumes ?? null,
+    Volumes: img.Volumes && Object.keys(img.Volumes).length ? { ...img.Volumes, ...(b.Volumes ?? {}) } : b.Volumes ?? null,
     WorkingDir: b.WorkingDir ? path.posix.normalize(b.WorkingDir).replace(/(.)\/$/, '$1') : img.WorkingDir || '',
     Entrypoint: cmd.entrypoint,
     OnBuild: img.OnBuild ?? null,

@@ -29,6 +29,9 @@ import { ZERO_TIME } from './types';
 import { inspectView, summaryView } from './view';
 import { generateName, validateName } from './names';
 import type { LogRecord } from '../runtime/log-reader';
+import type { VolumeService } from '../volumes/service';
+import { mountsView, ociMounts, resolveMounts, volumeNamesOf, type MountPoint } from './mounts';
+import { copyUpVolumes } from './mounts-copy';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -39,6 +42,8 @@ export interface ContainerServiceDeps {
   images: ImageService;
   snapshots: OverlaySnapshotter;
   events: EventBus;
+  /** Volumes and mounts (-v, --mount, VOLUME); without it containers get no mounts of their own. */
+  volumes?: VolumeService;
 }
 
 /** Exit code moby records when the runtime could not start the process, by the kind of failure. */
@@ -102,9 +107,14 @@ export class ContainerService {
     const id = newId();
     const warnings: string[] = [];
     const rec = buildRecord({ id, name, body, imageId: image.id, imageRef: body.Image, imageConfig: image.config, lookupContainer: (r) => this.store.find(r), warnings });
+    const mountPoints = this.d.volumes
+      ? resolveMounts({ hostConfig: rec.HostConfig, volumes: rec.Config.Volumes, volumeService: this.d.volumes, lookupContainer: (r) => this.store.find(r) })
+      : [];
+    if (mountPoints.length) (rec as ContainerRecord & { MountPoints?: MountPoint[] }).MountPoints = mountPoints;
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
+      if (this.d.volumes && mountPoints.length) await copyUpVolumes(mountPoints, this.d.images.lowerDirs(image.id), this.d.volumes, path.join(this.d.runtime.paths.execRoot, 'views'));
       this.store.save(rec);
     } catch (err) {
       this.store.remove(id);
@@ -142,6 +152,7 @@ export class ContainerService {
       etcFiles: etc,
       cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
       network: { path: plan.netnsPath, host: plan.hostNetwork },
+      userMounts: this.d.volumes ? ociMounts(c, this.d.volumes) : undefined,
       readImageFile: (p) => this.readImageFile(c.Id, lowers, p),
       lookupContainer: (r) => this.store.find(r),
     });
@@ -538,7 +549,7 @@ export class ContainerService {
 
   // ---- remove ----
 
-  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+  async remove(ref: string, opts: { force: boolean; volumes?: boolean }): Promise<void> {
     const c = this.store.get(ref);
     if (c.State.Restarting && opts.force) await this.mutex.run(c.Id, async () => this.stopRestarting(c));
     if (c.State.Running) {
@@ -557,16 +568,17 @@ export class ContainerService {
         await this.d.runtime.cleanup(c.Id);
         c.State.Running = false;
       }
-      await this.removeLocked(c);
+      await this.removeLocked(c, opts.volumes);
     });
   }
 
-  private async removeLocked(c: ContainerRecord): Promise<void> {
+  private async removeLocked(c: ContainerRecord, removeVolumes = c.HostConfig.AutoRemove): Promise<void> {
     if (!this.store.find(c.Id)) return;
     c.State.Status = 'removing';
     for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
     this.pendingAttach.delete(c.Id);
     this.store.remove(c.Id);
+    if (removeVolumes) this.d.volumes?.removeAnonymous(volumeNamesOf(c));
     // Files go after the record; a crash in between leaves orphans that the start-up sweep removes.
     this.cleanupInBackground(c.Id, async () => {
       await this.d.networking.remove(c);
@@ -647,7 +659,7 @@ export class ContainerService {
     } catch {
       /* image gone */
     }
-    return inspectView(c, {
+    const view = inspectView(c, {
       ...etc,
       resolvConf: etc.resolvConf,
       log: this.logPath(c.Id),
@@ -656,6 +668,7 @@ export class ContainerService {
       workDir: this.d.snapshots.workDir(c.Id),
       mergedDir: path.join(this.d.snapshots.dir(c.Id), 'merged'),
     }, this.d.networking.settings(c));
+    return { ...view, Mounts: mountsView(c) };
   }
 
   get(ref: string): ContainerRecord {
@@ -678,7 +691,7 @@ export class ContainerService {
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     const now = Date.now();
-    return list.map((c) => summaryView(c, this.d.networking.settings(c), now));
+    return list.map((c) => ({ ...summaryView(c, this.d.networking.settings(c), now), Mounts: mountsView(c) }));
   }
 
   // ---- recovery ----

@@ -1,0 +1,160 @@
+/** `cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-` and `cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH` (docker/cli container/cp.go). */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isNotFound } from '../../client';
+import type { Cli } from '../cli';
+import { CommandSpec, StatusError } from '../command';
+import { FlagValues } from '../flags';
+
+interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+const GO_DIR = 2 ** 31;
+
+/** `name:path` where name has no slash (so a local path with a colon after a slash stays local). */
+function splitCpArg(arg: string): { container: string; path: string } {
+  if (path.isAbsolute(arg)) return { container: '', path: arg };
+  const i = arg.indexOf(':');
+  if (i < 0 || arg.slice(0, i).includes('/') || (arg.startsWith('.') && !arg.includes(':'))) return { container: '', path: arg };
+  return { container: arg.slice(0, i), path: arg.slice(i + 1) };
+}
+
+async function statPath(cli: Cli, container: string, p: string): Promise<PathStat> {
+  const res = await cli.client.transport.request({ method: 'HEAD', path: `/containers/${container}/archive`, query: { path: p } });
+  res.resume();
+  const raw = res.headers['x-docker-container-path-stat'];
+  if (!raw) throw new Error('unable to get resource stat from response');
+  return JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat;
+}
+
+function runTar(args: string[], input?: Readable): { stdout: Readable; done: Promise<void> } {
+  const p = spawn('tar', args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  let err = '';
+  p.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const done = new Promise<void>((resolve, reject) => {
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new StatusError(err.trim() || `tar exited with ${code}`, 1))));
+  });
+  if (input) input.pipe(p.stdin!);
+  return { stdout: p.stdout!, done };
+}
+
+function escapeSed(s: string): string {
+  return s.replace(/[\\|&.*^$[\]]/g, '\\$&');
+}
+
+async function copyFromContainer(cli: Cli, container: string, src: string, dst: string, follow: boolean): Promise<void> {
+  let srcPath = src;
+  if (follow) {
+    const st = await statPath(cli, container, src);
+    if (st.linkTarget) srcPath = st.linkTarget;
+  }
+  const res = await cli.client.transport.request({ method: 'GET', path: `/containers/${container}/archive`, query: { path: srcPath } });
+  if (dst === '-') {
+    await pipeline(res, cli.io.stdout, { end: false });
+    return;
+  }
+  const raw = res.headers['x-docker-container-path-stat'];
+  const stat = raw ? (JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat) : undefined;
+  const base = stat?.name ?? path.basename(srcPath);
+  const srcIsDir = stat ? (stat.mode & GO_DIR) !== 0 || stat.mode >= GO_DIR : false;
+  const contentsOnly = src.endsWith('/.');
+  let dstStat: fs.Stats | undefined;
+  try {
+    dstStat = fs.statSync(dst);
+  } catch {
+    dstStat = undefined;
+  }
+  if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
+  if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
+  const args = ['-x', '--no-same-owner', '-f', '-'];
+  let dir: string;
+  if (dstStat?.isDirectory()) {
+    dir = dst;
+    if (contentsOnly) args.push('--transform', 's|^\\./||');
+  } else {
+    dir = path.dirname(dst);
+    const newName = path.basename(dst);
+    const from = contentsOnly ? '\\.' : escapeSed(base);
+    args.push('--transform', `s|^${from}|${newName.replace(/[\\|&]/g, '\\$&')}|`);
+  }
+  const tar = runTar(['-C', dir, ...args], res);
+  await tar.done;
+}
+
+async function copyToContainer(cli: Cli, src: string, container: string, dst: string, copyUIDGID: boolean, follow: boolean): Promise<void> {
+  const query = { path: dst, noOverwriteDirNonDir: 'true', copyUIDGID: copyUIDGID ? 'true' : undefined };
+  if (src === '-') {
+    const res = await cli.client.transport.request({ method: 'PUT', path: `/containers/${container}/archive`, query, body: cli.io.stdin });
+    res.resume();
+    return;
+  }
+  let local: fs.Stats;
+  try {
+    local = follow ? fs.statSync(src) : fs.lstatSync(src);
+  } catch {
+    throw new StatusError(`lstat ${path.resolve(src)}: no such file or directory`, 1);
+  }
+  let dstStat: PathStat | undefined;
+  try {
+    dstStat = await statPath(cli, container, dst);
+    if (dstStat.linkTarget) dstStat = await statPath(cli, container, dstStat.linkTarget);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const dstIsDir = dstStat ? dstStat.mode >= GO_DIR : false;
+  const srcDir = path.dirname(path.resolve(src));
+  const base = path.basename(path.resolve(src));
+  const contentsOnly = src.endsWith('/.');
+  let putPath: string;
+  const tarArgs = ['-c', '-f', '-', '-C', contentsOnly ? path.resolve(src) : srcDir];
+  if (follow) tarArgs.push('-h');
+  if (dstStat && !dstIsDir && local.isDirectory()) throw new StatusError('cannot copy directory', 1);
+  if (dstStat && dstIsDir) {
+    putPath = dst;
+    tarArgs.push(contentsOnly ? '.' : base);
+  } else {
+    if (dst.endsWith('/') && !dstStat) throw new StatusError(`destination directory "${dst}" must exist`, 1);
+    putPath = path.posix.dirname(dst.replace(/\/+$/, '') || '/');
+    const newName = path.posix.basename(dst.replace(/\/+$/, ''));
+    tarArgs.push('--transform', `s|^${contentsOnly ? '\\.' : escapeSed(base)}|${newName.replace(/[\\|&]/g, '\\$&')}|`);
+    tarArgs.push(contentsOnly ? '.' : base);
+  }
+  const tar = runTar(tarArgs);
+  const put = cli.client.transport.request({ method: 'PUT', path: `/containers/${container}/archive`, query: { ...query, path: putPath }, body: tar.stdout });
+  const [res] = await Promise.all([put, tar.done]);
+  res.resume();
+}
+
+async function runCp(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
+  const [srcArg, dstArg] = args as [string, string];
+  const src = splitCpArg(srcArg);
+  const dst = splitCpArg(dstArg);
+  if (src.container && dst.container) throw new StatusError('copying between containers is not supported', 1);
+  if (!src.container && !dst.container) throw new StatusError('must specify at least one container source', 1);
+  if (src.container) await copyFromContainer(cli, src.container, src.path, dst.path, flags.bool('follow-link'));
+  else await copyToContainer(cli, src.path, dst.container, dst.path, flags.bool('archive'), flags.bool('follow-link'));
+  return 0;
+}
+
+export const cpCommand: CommandSpec = {
+  name: 'cp',
+  use: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
+  short: 'Copy files/folders between a container and the local filesystem',
+  aliasPaths: ['container cp', 'cp'],
+  args: { kind: 'exact', n: 2 },
+  flags: [
+    { name: 'archive', short: 'a', type: 'bool', usage: 'Archive mode (copy all uid/gid information)' },
+    { name: 'follow-link', short: 'L', type: 'bool', usage: 'Always follow symbol link in SRC_PATH' },
+    { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
+  ],
+  run: runCp,
+};

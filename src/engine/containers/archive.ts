@@ -1,0 +1,415 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { EngineError, forbidden, invalidParameter, notFound } from '../../util/errors';
+import { log } from '../../util/log';
+import { cleanEntryName, resolveInRoot } from '../layers/entry-path';
+import { drained as waitDrain, writeTreeTar } from '../layers/tar-writer';
+import type { ImageService } from '../images/service';
+import type { ContainerRuntime } from '../runtime/runtime';
+import type { OverlaySnapshotter } from '../snapshots/overlay';
+import { mountPointsOf } from './mounts';
+import { RootfsView } from './mounts-view';
+import type { ContainerStore } from './store';
+import type { ContainerRecord } from './types';
+
+/**
+ * docker cp: HEAD/GET/PUT /containers/{id}/archive. Paths are resolved inside the container's root the
+ * way the kernel would with that root as `/` (resolveInRoot): symlinks, absolute or with `..`, never lead
+ * out. A running container is reached through /proc/<pid>/root and frozen (cgroup freezer) while files
+ * are read or written, so its processes cannot swap a path component for a symlink under us
+ * (CVE-2018-15664). A stopped container's overlay and volumes are mounted in a private mount namespace
+ * (RootfsView). No binary of the container is ever run (CVE-2019-14271).
+ */
+
+export interface ArchiveDeps {
+  store: ContainerStore;
+  snapshots: OverlaySnapshotter;
+  images: ImageService;
+  runtime: ContainerRuntime;
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+// Go os.FileMode bits.
+const GO_DIR = 2 ** 31;
+const GO_SYMLINK = 2 ** 27;
+const GO_DEVICE = 2 ** 26;
+const GO_PIPE = 2 ** 25;
+const GO_SOCKET = 2 ** 24;
+const GO_SETUID = 2 ** 23;
+const GO_SETGID = 2 ** 22;
+const GO_CHARDEV = 2 ** 21;
+const GO_STICKY = 2 ** 20;
+
+/** A POSIX st_mode as Go's os.FileMode, which the stat header carries. */
+export function goFileMode(st: { mode: number }): number {
+  const m = st.mode;
+  let out = m & 0o777;
+  const fmt = m & 0o170000;
+  if (fmt === 0o040000) out += GO_DIR;
+  else if (fmt === 0o120000) out += GO_SYMLINK;
+  else if (fmt === 0o010000) out += GO_PIPE;
+  else if (fmt === 0o140000) out += GO_SOCKET;
+  else if (fmt === 0o020000) out += GO_DEVICE + GO_CHARDEV;
+  else if (fmt === 0o060000) out += GO_DEVICE;
+  if (m & 0o4000) out += GO_SETUID;
+  if (m & 0o2000) out += GO_SETGID;
+  if (m & 0o1000) out += GO_STICKY;
+  return out;
+}
+
+/** Go's RFC3339Nano (trailing zeros of the fraction dropped) from a bigint stat's nanoseconds. */
+export function rfc3339Nano(ns: bigint): string {
+  const secs = ns / 1_000_000_000n;
+  const frac = ns % 1_000_000_000n;
+  const base = new Date(Number(secs) * 1000).toISOString().replace(/\.\d+Z$/, '');
+  const f = frac.toString().padStart(9, '0').replace(/0+$/, '');
+  return `${base}${f ? '.' + f : ''}Z`;
+}
+
+/** `/a/b/.` and `/a/b/` keep their trailing dot or separator after cleaning (moby PreserveTrailingDotOrSeparator). */
+function absContainerPath(p: string): string {
+  let clean = path.posix.normalize('/' + p);
+  if (clean !== '/' && clean.endsWith('/')) clean = clean.slice(0, -1);
+  if (p.endsWith('/.') || p === '.') return clean === '/' ? '/.' : clean + '/.';
+  if (p.endsWith('/') && clean !== '/') return clean + '/';
+  return clean;
+}
+
+/** Resolves a container path in `root`: the directory part with symlinks followed, the last component as is. */
+function resolveStatPath(root: string, abs: string): { host: string; base: string } {
+  const trimmed = abs.replace(/\/\.?$/, '');
+  const base = path.posix.basename(abs.endsWith('/.') ? abs.slice(0, -2) : trimmed) || '/';
+  if (abs.endsWith('/.') || abs.endsWith('/')) {
+    // A trailing separator or dot: the path itself must be a directory, so it is followed.
+    return { host: resolveInRoot(root, trimmed, true), base };
+  }
+  return { host: resolveInRoot(root, trimmed, false), base };
+}
+
+function toContainerPath(root: string, host: string): string {
+  const rel = path.relative(root, host);
+  return '/' + (rel === '' ? '' : rel);
+}
+
+export class ContainerArchive {
+  private readonly frozen = new Map<string, { count: number; done: Promise<void> }>();
+
+  constructor(private readonly d: ArchiveDeps) {}
+
+  /**
+   * Runs `fn` with a host path showing the container's root file system (volumes included), the
+   * container frozen if it runs. `write` asks for a writable view of a stopped container.
+   */
+  async withRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
+    if (c.State.Running && c.State.Pid && !c.State.Restarting) {
+      const thaw = await this.freeze(c);
+      try {
+        return await fn(`/proc/${c.State.Pid}/root`);
+      } finally {
+        await thaw();
+      }
+    }
+    let lowers: string[] = [];
+    try {
+      lowers = this.d.images.lowerDirs(c.Image);
+    } catch {
+      /* image gone: the container's own layer only */
+    }
+    const upper = this.d.snapshots.upperDir(c.Id);
+    this.d.snapshots.prepare(c.Id);
+    const binds = mountPointsOf(c)
+      .filter((m) => m.Type !== 'tmpfs' && m.Source)
+      .map((m) => ({ destination: m.Destination, source: m.Source, readonly: !m.RW }));
+    const view = write
+      ? await RootfsView.open({ lowers: lowers.length ? lowers : [this.emptyDir()], upper, work: this.d.snapshots.workDir(c.Id), binds, tmpRoot: this.viewRoot() })
+      : await RootfsView.open({ lowers: [upper, ...lowers], binds, tmpRoot: this.viewRoot() });
+    try {
+      return await fn(view.root);
+    } finally {
+      await view.close();
+    }
+  }
+
+  private viewRoot(): string {
+    return path.join(this.d.runtime.paths.execRoot, 'views');
+  }
+
+  private emptyDir(): string {
+    const dir = path.join(this.d.runtime.paths.execRoot, 'empty-layer');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Freezes a running container (not one a user paused); returns the thaw. Nested calls share one freeze. */
+  private async freeze(c: ContainerRecord): Promise<() => Promise<void>> {
+    if (c.State.Paused) return async () => undefined;
+    let f = this.frozen.get(c.Id);
+    if (f) {
+      f.count++;
+      await f.done;
+    } else {
+      const done = this.d.runtime.runc.pause(c.Id).then(
+        () => undefined,
+        (err: Error) => log.warn('cannot freeze container for cp', { id: c.Id, error: err.message }),
+      );
+      f = { count: 1, done };
+      this.frozen.set(c.Id, f);
+      await done;
+    }
+    return async () => {
+      const cur = this.frozen.get(c.Id)!;
+      if (--cur.count > 0) return;
+      this.frozen.delete(c.Id);
+      if (!c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+    };
+  }
+
+  private notFound(ref: string, p: string): EngineError {
+    return notFound(`Could not find the file ${p} in container ${ref}`);
+  }
+
+  /** The stat moby computes for a path: lstat of the resolved path, link target resolved inside the root. */
+  private statIn(root: string, ref: string, p: string): { stat: PathStat; host: string; abs: string } {
+    const abs = absContainerPath(p);
+    let host: string;
+    let base: string;
+    try {
+      ({ host, base } = resolveStatPath(root, abs));
+    } catch {
+      throw this.notFound(ref, p);
+    }
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(host, { bigint: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw this.notFound(ref, p);
+      if (code === 'ENOTDIR') throw invalidParameter(`lstat ${abs}: not a directory`);
+      throw err;
+    }
+    if ((abs.endsWith('/') || abs.endsWith('/.')) && !st.isDirectory()) throw invalidParameter(`lstat ${abs}: not a directory`);
+    let linkTarget = '';
+    if (st.isSymbolicLink()) {
+      try {
+        linkTarget = toContainerPath(root, resolveInRoot(root, toContainerPath(root, host), true));
+      } catch {
+        linkTarget = '';
+      }
+    }
+    return {
+      stat: { name: base, size: Number(st.size), mode: goFileMode({ mode: Number(st.mode) }), mtime: rfc3339Nano(st.mtimeNs), linkTarget },
+      host,
+      abs,
+    };
+  }
+
+  /** HEAD /containers/{id}/archive. */
+  async stat(ref: string, p: string): Promise<PathStat> {
+    if (!p) throw invalidParameter('Path cannot be empty');
+    const c = this.d.store.get(ref);
+    return this.withRoot(c, false, async (root) => this.statIn(root, ref, p).stat);
+  }
+
+  /**
+   * GET /containers/{id}/archive: calls `start` with the stat once the path is known to exist, then
+   * streams the tar into `out`.
+   */
+  async get(ref: string, p: string, start: (stat: PathStat) => Writable): Promise<void> {
+    if (!p) throw invalidParameter('Path cannot be empty');
+    const c = this.d.store.get(ref);
+    await this.withRoot(c, false, async (root) => {
+      const { stat, host, abs } = this.statIn(root, ref, p);
+      const out = start(stat);
+      const name = abs.endsWith('/.') ? '.' : stat.name;
+      await writeTreeTar(host, name, out);
+    });
+  }
+
+  /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
+  async put(ref: string, p: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    if (!p) throw invalidParameter('Path cannot be empty');
+    const c = this.d.store.get(ref);
+    const abs = absContainerPath(p).replace(/\/\.?$/, '') || '/';
+    await this.withRoot(c, true, async (root) => {
+      let dest: string;
+      try {
+        dest = resolveInRoot(root, abs, true);
+      } catch {
+        throw this.notFound(ref, p);
+      }
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(dest);
+      } catch {
+        throw this.notFound(ref, p);
+      }
+      if (!st.isDirectory()) throw invalidParameter('extraction point is not a directory');
+      const inContainer = toContainerPath(root, dest);
+      const mount = mountPointsOf(c)
+        .filter((m) => inContainer === m.Destination || inContainer.startsWith(m.Destination + '/'))
+        .sort((a, b) => b.Destination.length - a.Destination.length)[0];
+      if (mount && !mount.RW) throw forbidden('mounted volume is marked read-only');
+      if (!mount && c.HostConfig.ReadonlyRootfs) throw forbidden('container rootfs is marked read-only');
+      await extractInto(root, inContainer, body, opts);
+    });
+  }
+}
+
+// ---- tar in ----
+
+class ExtractError extends EngineError {
+  constructor(msg: string) {
+    super(400, `Error processing tar file(exit status 1): ${msg}`);
+  }
+}
+
+/**
+ * Extracts a cp tar under `dest` (a container path) inside `root`. Every entry is resolved in the
+ * root with its parents' symlinks followed there, and an existing last component is removed before it
+ * is replaced, so nothing is ever written through a symlink.
+ */
+export async function extractInto(root: string, dest: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+  const parser = tar.extract();
+  const dirTimes: Array<[string, Date]> = [];
+  let failure: unknown;
+  const feed = (async () => {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (failure !== undefined) break;
+      if (!parser.write(chunk)) await waitDrain(parser as unknown as Writable);
+    }
+    parser.end();
+  })().catch((err) => {
+    failure ??= err;
+    parser.destroy(err as Error);
+  });
+  const consume = (async () => {
+    for await (const e of parser) {
+      const h = e.header;
+      try {
+        await applyEntry(root, dest, h, e, opts, dirTimes);
+      } catch (err) {
+        failure ??= err;
+        parser.destroy();
+        break;
+      }
+    }
+  })().catch((err) => {
+    failure ??= err;
+  });
+  await Promise.all([feed, consume]);
+  if (failure !== undefined) {
+    body.resume();
+    if (failure instanceof EngineError) throw failure;
+    const msg = (failure as Error).message ?? String(failure);
+    if (/Invalid tar header|Unexpected end of data|unknown format/.test(msg)) throw new ExtractError(msg);
+    throw failure instanceof Error && /escapes/.test(msg) ? new ExtractError(msg) : failure;
+  }
+  for (const [dir, time] of dirTimes.reverse()) {
+    try {
+      fs.lutimesSync(dir, time, time);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+async function drainBody(body: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of body) void _;
+}
+
+async function applyEntry(
+  root: string,
+  dest: string,
+  h: tar.Headers,
+  body: AsyncIterable<Buffer>,
+  opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  dirTimes: Array<[string, Date]>,
+): Promise<void> {
+  const rel = cleanEntryName(h.name);
+  const type = h.type ?? 'file';
+  if (rel === '' || !['file', 'contiguous-file', 'directory', 'symlink', 'link', 'fifo', 'character-device', 'block-device'].includes(type)) {
+    await drainBody(body);
+    return;
+  }
+  const containerPath = path.posix.join(dest, rel);
+  const parentHost = resolveInRoot(root, path.posix.dirname(containerPath), true);
+  fs.mkdirSync(parentHost, { recursive: true, mode: 0o755 });
+  const target = path.join(parentHost, path.posix.basename(containerPath));
+  const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
+  const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
+  const mode = (h.mode ?? (type === 'directory' ? 0o755 : 0o644)) & 0o7777;
+  const mtime = h.mtime ?? new Date();
+  const existing = lstatOrNull(target);
+  const isDir = type === 'directory';
+  if (existing) {
+    if (opts.noOverwriteDirNonDir && existing.isDirectory() && !isDir) {
+      throw new ExtractError(`cannot overwrite directory "${containerPath}" with non-directory "${dest}"`);
+    }
+    if (opts.noOverwriteDirNonDir && !existing.isDirectory() && isDir) {
+      throw new ExtractError(`cannot overwrite non-directory "${containerPath}" with directory "${dest}"`);
+    }
+    if (!(existing.isDirectory() && isDir)) fs.rmSync(target, { recursive: true, force: true });
+  }
+  switch (type) {
+    case 'directory':
+      if (!existing || !existing.isDirectory()) fs.mkdirSync(target, { mode });
+      fs.chownSync(target, uid, gid);
+      fs.chmodSync(target, mode);
+      dirTimes.push([target, mtime]);
+      await drainBody(body);
+      return;
+    case 'file':
+    case 'contiguous-file': {
+      const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+      try {
+        for await (const chunk of body) {
+          let off = 0;
+          while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+        }
+        fs.fchownSync(fd, uid, gid);
+        fs.fchmodSync(fd, mode);
+        fs.futimesSync(fd, mtime, mtime);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return;
+    }
+    case 'symlink':
+      await drainBody(body);
+      fs.symlinkSync(h.linkname ?? '', target);
+      fs.lchownSync(target, uid, gid);
+      fs.lutimesSync(target, mtime, mtime);
+      return;
+    case 'link': {
+      await drainBody(body);
+      const linkRel = cleanEntryName(h.linkname ?? '');
+      const linkPath = path.posix.join(dest, linkRel);
+      const src = path.join(resolveInRoot(root, path.posix.dirname(linkPath), true), path.posix.basename(linkPath));
+      const sst = lstatOrNull(src);
+      if (!sst || sst.isDirectory()) throw new ExtractError(`hard link target ${JSON.stringify(h.linkname)} not found`);
+      fs.linkSync(src, target);
+      return;
+    }
+    default:
+      // Devices and FIFOs: not created (as moby in a user namespace); the rest of the archive goes on.
+      await drainBody(body);
+      return;
+  }
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return null;
+  }
+}

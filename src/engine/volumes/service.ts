@@ -1,0 +1,277 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
+import { EngineError, conflict, invalidParameter, notFound } from '../../util/errors';
+import { newId } from '../../util/ids';
+import { log } from '../../util/log';
+import { dirSize } from '../layers/dir-size';
+import { labelMatches } from '../containers/filters';
+
+/** The label moby (≥ 23) puts on anonymous volumes; `volume prune` without `all` removes only those. */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+
+/** One local volume as stored in `<data-root>/volumes/<name>/volume.json` (data in `_data`). */
+export interface VolumeRecord {
+  Name: string;
+  Driver: 'local';
+  CreatedAt: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+}
+
+export interface VolumeEvents {
+  (action: string, name: string, attrs: Record<string, string>): void;
+}
+
+/** How a volume's content reaches a container: the `_data` dir, or a mount made from its driver options. */
+export interface VolumeSource {
+  /** A bind from the host path (the `_data` dir or a bind-style device). */
+  bind?: string;
+  /** A mount of its own (type=tmpfs, nfs…): type, source and options for the OCI spec. */
+  mount?: { type: string; source: string; options: string[] };
+}
+
+function volumeError(status: number, op: string, name: string, msg: string): EngineError {
+  return new EngineError(status, `${op} ${name}: ${msg}`);
+}
+
+/** RFC 3339 with seconds, as moby's local driver reports CreatedAt. */
+function createdAt(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * The local volume driver: named and anonymous volumes under `<data-root>/volumes`. Records are written
+ * atomically; who uses a volume is derived from container records (see `setUsers`), never stored twice.
+ */
+export class VolumeService {
+  private readonly volumes = new Map<string, VolumeRecord>();
+  private users: () => Array<{ id: string; volumes: string[] }> = () => [];
+
+  constructor(readonly root: string, private readonly emit: VolumeEvents = () => undefined) {
+    fs.mkdirSync(root, { recursive: true, mode: 0o701 });
+    this.load();
+  }
+
+  private load(): void {
+    for (const name of fs.readdirSync(this.root)) {
+      if (name.startsWith('.')) {
+        fs.rmSync(path.join(this.root, name), { recursive: true, force: true }); // half-created or half-removed
+        continue;
+      }
+      const rec = readJsonSync<VolumeRecord>(path.join(this.root, name, 'volume.json'));
+      if (!rec) {
+        log.warn('volume without a record, ignored', { name });
+        continue;
+      }
+      this.volumes.set(rec.Name, rec);
+    }
+  }
+
+  /** Lets the service ask which containers use which volumes (rm conflicts, dangling, prune). */
+  setUsers(fn: () => Array<{ id: string; volumes: string[] }>): void {
+    this.users = fn;
+  }
+
+  dataDir(name: string): string {
+    return path.join(this.root, name, '_data');
+  }
+
+  has(name: string): boolean {
+    return this.volumes.has(name);
+  }
+
+  private usersOf(name: string): string[] {
+    return this.users()
+      .filter((u) => u.volumes.includes(name))
+      .map((u) => u.id);
+  }
+
+  /** POST /volumes/create; an existing volume of that name is returned as it is (moby does the same). */
+  create(opts: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }, anonymous = false): VolumeRecord {
+    const driver = opts.Driver || 'local';
+    const name = opts.Name || newId();
+    if (driver !== 'local') {
+      throw volumeError(404, 'create', name, `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    }
+    const existing = this.volumes.get(name);
+    if (existing) return existing;
+    if (!NAME_RE.test(name)) {
+      if (name.length < 2 && /^[a-zA-Z0-9]*$/.test(name)) {
+        throw volumeError(400, 'create', name, 'volume name is too short, names should be at least two alphanumeric characters');
+      }
+      throw volumeError(
+        400,
+        'create',
+        name,
+        `"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      );
+    }
+    const options = opts.DriverOpts && Object.keys(opts.DriverOpts).length ? { ...opts.DriverOpts } : null;
+    if (options) validateLocalOptions(name, options);
+    let labels = opts.Labels && Object.keys(opts.Labels).length ? { ...opts.Labels } : null;
+    if (anonymous) labels = { ...(labels ?? {}), [ANONYMOUS_LABEL]: '' };
+    const rec: VolumeRecord = { Name: name, Driver: 'local', CreatedAt: createdAt(), Labels: labels, Options: options };
+    // Built under a dot name, renamed into place: a crash leaves either nothing or a whole volume.
+    const tmp = path.join(this.root, `.new-${name}-${process.pid}`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.join(tmp, '_data'), 0o755);
+    writeJsonAtomicSync(path.join(tmp, 'volume.json'), rec);
+    fs.renameSync(tmp, path.join(this.root, name));
+    this.volumes.set(name, rec);
+    this.emit('create', name, { driver: 'local' });
+    return rec;
+  }
+
+  get(name: string): VolumeRecord {
+    const v = this.volumes.get(name);
+    if (!v) throw notFound(`get ${name}: no such volume`);
+    return v;
+  }
+
+  /** GET /volumes/{name}. */
+  inspect(name: string): object {
+    return this.view(this.get(name));
+  }
+
+  view(v: VolumeRecord, usage?: { size: number; refs: number }): object {
+    return {
+      CreatedAt: v.CreatedAt,
+      Driver: v.Driver,
+      Labels: v.Labels,
+      Mountpoint: this.dataDir(v.Name),
+      Name: v.Name,
+      Options: v.Options,
+      Scope: 'local',
+      ...(usage ? { UsageData: { Size: usage.size, RefCount: usage.refs } } : {}),
+    };
+  }
+
+  /** GET /volumes. */
+  list(filters: Record<string, string[]>): { Volumes: object[]; Warnings: null } {
+    for (const key of Object.keys(filters)) {
+      if (!['dangling', 'name', 'driver', 'label'].includes(key)) throw invalidParameter(`invalid filter '${key}'`);
+    }
+    const dangling = filters.dangling?.map((v) => {
+      const l = v.toLowerCase();
+      if (l === 'true' || l === '1') return true;
+      if (l === 'false' || l === '0') return false;
+      throw invalidParameter(`invalid filter 'dangling=${v}'`);
+    });
+    const used = new Set(this.users().flatMap((u) => u.volumes));
+    const any = (vals: string[] | undefined, pred: (v: string) => boolean) => !vals || vals.length === 0 || vals.some(pred);
+    const out = [...this.volumes.values()]
+      .filter((v) => any(filters.name, (n) => v.Name.includes(n)))
+      .filter((v) => any(filters.driver, (d) => v.Driver === d))
+      .filter((v) => (filters.label ?? []).every((l) => labelMatches(v.Labels, l)))
+      .filter((v) => !dangling || dangling.some((d) => d === !used.has(v.Name)))
+      .sort((a, b) => a.Name.localeCompare(b.Name))
+      .map((v) => this.view(v));
+    return { Volumes: out, Warnings: null };
+  }
+
+  /** DELETE /volumes/{name}. */
+  remove(name: string, force = false): void {
+    const v = this.volumes.get(name);
+    if (!v) {
+      if (force) return;
+      throw notFound(`get ${name}: no such volume`);
+    }
+    const users = this.usersOf(name);
+    if (users.length) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    this.destroy(name);
+  }
+
+  /** Removes the record first (rename away), then the data. */
+  private destroy(name: string): void {
+    const dir = path.join(this.root, name);
+    const trash = path.join(this.root, `.rm-${name}-${process.pid}-${Date.now()}`);
+    fs.renameSync(dir, trash);
+    this.volumes.delete(name);
+    fs.rmSync(trash, { recursive: true, force: true });
+    this.emit('destroy', name, { driver: 'local' });
+  }
+
+  /** Removes a container's anonymous volumes (`rm -v`) when nothing else uses them. */
+  removeAnonymous(names: string[]): void {
+    for (const name of names) {
+      const v = this.volumes.get(name);
+      if (!v || !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
+      if (this.usersOf(name).length) continue;
+      try {
+        this.destroy(name);
+      } catch (err) {
+        log.warn('could not remove anonymous volume', { name, error: (err as Error).message });
+      }
+    }
+  }
+
+  /** POST /volumes/prune: unused anonymous volumes, or every unused one with `all=true`. */
+  prune(filters: Record<string, string[]>): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+    for (const key of Object.keys(filters)) {
+      if (!['label', 'label!', 'all'].includes(key)) throw invalidParameter(`invalid filter '${key}'`);
+    }
+    const allValues = filters.all ?? [];
+    let all = false;
+    for (const a of allValues) {
+      const l = a.toLowerCase();
+      if (l === 'true' || l === '1') all = true;
+      else if (l !== 'false' && l !== '0') throw invalidParameter(`invalid filter 'all=${a}': invalid value`);
+    }
+    const used = new Set(this.users().flatMap((u) => u.volumes));
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of [...this.volumes.values()]) {
+      if (used.has(v.Name)) continue;
+      if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
+      if (!(filters.label ?? []).every((l) => labelMatches(v.Labels, l))) continue;
+      const not = filters['label!'] ?? [];
+      if (not.length && not.some((l) => labelMatches(v.Labels, l))) continue;
+      const size = v.Options ? 0 : dirSize(this.dataDir(v.Name));
+      this.destroy(v.Name);
+      deleted.push(v.Name);
+      reclaimed += size;
+    }
+    this.emit('prune', '', { reclaimed: String(reclaimed) });
+    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** Volumes with usage, for `system df`. */
+  usage(): object[] {
+    const users = this.users();
+    return [...this.volumes.values()].map((v) =>
+      this.view(v, { size: v.Options ? -1 : dirSize(this.dataDir(v.Name)), refs: users.filter((u) => u.volumes.includes(v.Name)).length }),
+    );
+  }
+
+  /** What to mount for a volume. */
+  source(name: string): VolumeSource {
+    const v = this.get(name);
+    const o = v.Options;
+    if (!o || !o.type) return { bind: this.dataDir(name) };
+    const flags = (o.o ?? '').split(',').filter(Boolean);
+    if (o.type === 'none' || flags.includes('bind') || flags.includes('rbind')) {
+      return { bind: o.device ?? this.dataDir(name) };
+    }
+    return { mount: { type: o.type, source: o.device || o.type, options: flags } };
+  }
+}
+
+function validateLocalOptions(name: string, o: Record<string, string>): void {
+  for (const key of Object.keys(o)) {
+    if (!LOCAL_OPTS.has(key)) throw volumeError(400, 'create', name, `invalid option: "${key}"`);
+  }
+  if (o.size !== undefined) throw volumeError(400, 'create', name, 'quota size requested but no quota support');
+  if (o.type && !o.device) throw volumeError(400, 'create', name, 'missing required option: "device"');
+  if (o.device && !o.type) throw volumeError(400, 'create', name, 'missing required option: "type"');
+  const flags = (o.o ?? '').split(',');
+  if ((o.type === 'none' || flags.includes('bind')) && o.device) {
+    if (!path.isAbsolute(o.device) || !fs.existsSync(o.device)) {
+      throw volumeError(400, 'create', name, `failed to mount local volume: mount ${o.device}:${'_data'}, flags: 0x1000: no such file or directory`);
+    }
+  }
+}

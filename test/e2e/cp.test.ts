@@ -1,0 +1,196 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestDaemon } from './harness';
+
+let d: TestDaemon;
+let work: string;
+before(async () => {
+  d = await TestDaemon.start();
+  work = fs.mkdtempSync(path.join(d.root, 'cp-'));
+});
+after(async () => {
+  const views = path.join(d.execRoot, 'views');
+  assert.deepEqual(fs.existsSync(views) ? fs.readdirSync(views) : [], [], 'no view mount point is left');
+  assert.deepEqual(await d.stop(), []);
+});
+
+const ok = async (args: string[], input?: string | Buffer) => {
+  const r = await d.docker(args, { input });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const fails = async (args: string[]) => {
+  const r = await d.docker(args);
+  assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
+  return r.stderr;
+};
+const statHeader = async (id: string, p: string) => {
+  const r = await d.api('HEAD', `/containers/${id}/archive?path=${encodeURIComponent(p)}`);
+  const raw = r.headers['x-docker-container-path-stat'];
+  return { status: r.status, stat: raw ? JSON.parse(Buffer.from(String(raw), 'base64').toString()) : undefined };
+};
+
+test('cp into and out of a running container: files, dirs, dir/., -a, -L, tar streams', async () => {
+  await ok(['run', '-d', '--name', 'c1', 'busybox', 'sh', '-c', 'mkdir /dd; echo a > /ff; ln -s /etc /lnk; mkdir -p /src/sub; echo s > /src/sub/x; chown -R 1234:5678 /src; sleep 300']);
+  fs.writeFileSync(path.join(work, 'f.txt'), 'data\n');
+  fs.mkdirSync(path.join(work, 'dir/inner'), { recursive: true });
+  fs.writeFileSync(path.join(work, 'dir/inner/y'), 'y\n');
+  fs.chmodSync(path.join(work, 'dir/inner/y'), 0o640);
+  fs.chownSync(path.join(work, 'dir/inner/y'), 4321, 8765);
+  await new Promise((r) => setTimeout(r, 300));
+
+  await ok(['cp', path.join(work, 'f.txt'), 'c1:/dd/f.txt']);
+  await ok(['cp', path.join(work, 'f.txt'), 'c1:/dd']); // into an existing directory
+  await ok(['cp', path.join(work, 'f.txt'), 'c1:/ff']); // over a file
+  await ok(['cp', path.join(work, 'dir'), 'c1:/newdir']); // a directory to a new name
+  await ok(['cp', '-a', path.join(work, 'dir'), 'c1:/archived']);
+  const inside = await ok(['exec', 'c1', 'sh', '-c', 'cat /dd/f.txt /ff; ls /dd; stat -c "%a %u:%g" /newdir/inner/y /archived/inner/y']);
+  assert.equal(inside, 'data\ndata\nf.txt\n640 0:0\n640 4321:8765\n');
+
+  // Out: a file, a directory, its contents (dir/.), a symlink as link and followed (-L).
+  const out = path.join(work, 'out');
+  fs.mkdirSync(out);
+  await ok(['cp', 'c1:/etc/hostname', path.join(out, 'hn')]);
+  assert.equal(fs.readFileSync(path.join(out, 'hn'), 'utf8').trim().length, 12);
+  await ok(['cp', 'c1:/src', path.join(out, 'src')]);
+  assert.equal(fs.readFileSync(path.join(out, 'src/sub/x'), 'utf8'), 's\n');
+  fs.mkdirSync(path.join(out, 'dot'));
+  await ok(['cp', 'c1:/src/.', path.join(out, 'dot')]);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'dot')), ['sub']);
+  await ok(['cp', 'c1:/lnk', path.join(out, 'lnk')]);
+  assert.equal(fs.readlinkSync(path.join(out, 'lnk')), '/etc');
+  await ok(['cp', '-L', 'c1:/lnk', path.join(out, 'lnk2')]);
+  assert.ok(fs.statSync(path.join(out, 'lnk2')).isDirectory());
+  assert.ok(fs.existsSync(path.join(out, 'lnk2/hostname')));
+
+  // Tar streams on stdout/stdin.
+  const tar = spawnSync('docker', ['cp', 'c1:/src', '-'], { env: d.clientEnv() });
+  assert.equal(tar.status, 0);
+  const list = spawnSync('tar', ['tvf', '-'], { input: tar.stdout }).stdout.toString();
+  assert.match(list, /^drwxr-xr-x 1234\/5678 +0 .* src\/\n/);
+  assert.match(list, /-rw-r--r-- 1234\/5678 +2 .* src\/sub\/x\n/);
+  const upload = spawnSync('tar', ['cf', '-', '-C', work, 'f.txt']).stdout;
+  await ok(['cp', '-', 'c1:/dd/'], upload);
+  await ok(['exec', 'c1', 'test', '-f', '/dd/f.txt']);
+
+  // The stat header: Go FileMode bits, RFC 3339 mtime, link target.
+  const id = (await ok(['inspect', '-f', '{{.Id}}', 'c1'])).trim();
+  const dirStat = await statHeader(id, '/etc/');
+  assert.equal(dirStat.status, 200);
+  assert.equal(dirStat.stat.name, 'etc');
+  assert.equal(dirStat.stat.mode, 2 ** 31 + 0o755);
+  assert.match(dirStat.stat.mtime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  const linkStat = await statHeader(id, '/lnk');
+  assert.deepEqual([linkStat.stat.mode, linkStat.stat.linkTarget], [2 ** 27 + 0o777, '/etc']);
+  const fileStat = await statHeader(id, '/ff');
+  assert.deepEqual([fileStat.stat.name, fileStat.stat.size, fileStat.stat.mode], ['ff', 5, 0o644]);
+  const get = await d.api('GET', `/containers/${id}/archive?path=/ff`);
+  assert.equal(get.headers['content-type'], 'application/x-tar');
+  assert.ok(get.headers['x-docker-container-path-stat']);
+  await ok(['rm', '-f', 'c1']);
+});
+
+test('cp errors in Docker\'s words', async () => {
+  await ok(['run', '-d', '--name', 'c2', '-v', 'rov:/ro:ro', 'busybox', 'sh', '-c', 'echo a > /ff; mkdir /dd; sleep 300']);
+  await ok(['run', '-d', '--name', 'cro', '--read-only', 'busybox', 'sleep', '300']);
+  const f = path.join(work, 'e.txt');
+  fs.writeFileSync(f, 'e\n');
+  const dir = path.join(work, 'edir');
+  fs.mkdirSync(dir);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.match(await fails(['cp', 'c2:/nonexist', work]), /Error response from daemon: Could not find the file \/nonexist in container c2/);
+  assert.match(await fails(['cp', f, 'c2:/nonexist/x']), /Could not find the file \/nonexist in container c2/);
+  assert.match(await fails(['cp', 'c2:/ff/x', work]), /lstat \/ff\/x: not a directory/);
+  assert.match(await fails(['cp', dir, 'c2:/ff/']), /cannot overwrite non-directory "\/ff" with directory "\/"/);
+  assert.match(await fails(['cp', f, 'c2:/ro/']), /mounted volume is marked read-only/);
+  assert.match(await fails(['cp', f, 'cro:/etc/']), /container rootfs is marked read-only/);
+  assert.match(await fails(['cp', f, 'nosuch:/x']), /No such container: nosuch/);
+  const id = (await ok(['inspect', '-f', '{{.Id}}', 'c2'])).trim();
+  const missing = await d.api('HEAD', `/containers/${id}/archive?path=/nonexist`);
+  assert.equal(missing.status, 404);
+  const put = await d.api('PUT', `/containers/${id}/archive?path=/ff`, '');
+  assert.deepEqual([put.status, JSON.parse(put.body).message], [400, 'extraction point is not a directory']);
+  await ok(['rm', '-f', 'c2', 'cro']);
+  await ok(['volume', 'rm', 'rov']);
+});
+
+test('cp works on stopped containers, through volumes and binds, both ways', async () => {
+  const hostDir = fs.mkdtempSync(path.join(d.root, 'bind-'));
+  fs.writeFileSync(path.join(hostDir, 'onhost'), 'h\n');
+  await ok(['run', '--name', 'c3', '-v', 'cpvol:/vol', '-v', `${hostDir}:/bind`, 'busybox', 'sh', '-c', 'echo v > /vol/v; echo mine > /mine']);
+  const f = path.join(work, 's.txt');
+  fs.writeFileSync(f, 'stopped\n');
+  await ok(['cp', f, 'c3:/etc/s.txt']);
+  await ok(['cp', f, 'c3:/vol/s.txt']);
+  await ok(['cp', f, 'c3:/bind/s.txt']);
+  assert.equal(fs.readFileSync(path.join(hostDir, 's.txt'), 'utf8'), 'stopped\n');
+  assert.equal(fs.readFileSync(path.join(d.dataRoot, 'volumes/cpvol/_data/s.txt'), 'utf8'), 'stopped\n');
+  const back = path.join(work, 'back');
+  fs.mkdirSync(back);
+  await ok(['cp', 'c3:/etc/s.txt', path.join(back, 'a')]);
+  await ok(['cp', 'c3:/mine', path.join(back, 'b')]);
+  await ok(['cp', 'c3:/vol/v', path.join(back, 'c')]);
+  await ok(['cp', 'c3:/bind/onhost', path.join(back, 'd')]);
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((n) => fs.readFileSync(path.join(back, n), 'utf8')), ['stopped\n', 'mine\n', 'v\n', 'h\n']);
+  assert.equal(await ok(['start', '-a', 'c3']), '');
+  assert.equal((await ok(['diff', 'c3'])).includes('A /etc/s.txt'), true);
+  await ok(['rm', '-v', 'c3']);
+  await ok(['volume', 'rm', 'cpvol']);
+});
+
+test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family)', async () => {
+  const secretDir = fs.mkdtempSync(path.join(d.root, 'secret-'));
+  fs.writeFileSync(path.join(secretDir, 'secret'), 'HOSTSECRET\n');
+  const rel = '../'.repeat(12) + secretDir.slice(1);
+  await ok([
+    'run', '-d', '--name', 'evil', 'busybox', 'sh', '-c',
+    `ln -s / /hostroot; ln -s ${secretDir} /abs; ln -s ${rel} /rel; ln -s ${secretDir}/secret /abfile; mkdir /w; ` +
+      `while true; do mkdir -p /w/d; echo inner > /w/d/secret; rm -rf /w/d; ln -s ${secretDir} /w/d; rm /w/d; done`,
+  ]);
+  await new Promise((r) => setTimeout(r, 300));
+  for (const p of [`/hostroot${secretDir}/secret`, '/abs/secret', '/rel/secret']) {
+    const r = await d.docker(['cp', `evil:${p}`, '-']);
+    assert.notEqual(r.code, 0, p);
+    assert.match(r.stderr, /Could not find the file/);
+  }
+  const follow = await d.docker(['cp', '-L', 'evil:/abfile', '-']);
+  assert.ok(!follow.stdout.includes('HOSTSECRET'));
+  // Writing through the links lands inside the container or fails, never on the host.
+  const f = path.join(work, 'planted');
+  fs.writeFileSync(f, 'planted\n');
+  for (const dest of ['evil:/abs/', 'evil:/rel/', `evil:/hostroot${secretDir}/`]) await d.docker(['cp', f, dest]);
+  const tarIn = spawnSync('tar', ['cf', '-', '-C', work, 'planted', '--transform', `s|^planted|../../../../../../../${secretDir.slice(1)}/dotdot|`]).stdout;
+  await d.docker(['cp', '-', 'evil:/w'], { input: tarIn });
+  assert.deepEqual(fs.readdirSync(secretDir), ['secret'], 'nothing was written on the host');
+  // Swapped during copy: the container is frozen while cp reads, so the host file never shows up.
+  for (let i = 0; i < 15; i++) {
+    const r = await d.docker(['cp', 'evil:/w/d/secret', '-']);
+    assert.ok(!r.stdout.includes('HOSTSECRET'), 'host content leaked');
+  }
+  await ok(['stop', '-t', '0', 'evil']);
+  for (const p of ['/abs/secret', '/rel/secret', `/hostroot${secretDir}/secret`]) {
+    const r = await d.docker(['cp', `evil:${p}`, '-']);
+    assert.ok(!r.stdout.includes('HOSTSECRET'), `stopped ${p}`);
+  }
+  for (const dest of ['evil:/abs/', 'evil:/rel/']) await d.docker(['cp', f, dest]);
+  assert.deepEqual(fs.readdirSync(secretDir), ['secret']);
+  await ok(['rm', 'evil']);
+});
+
+test('the berth CLI copies both ways', async () => {
+  await ok(['run', '-d', '--name', 'bc', 'busybox', 'sleep', '300']);
+  const f = path.join(work, 'b.txt');
+  fs.writeFileSync(f, 'berth\n');
+  const up = await d.berth(['cp', f, 'bc:/b.txt']);
+  assert.equal(up.code, 0, up.stderr);
+  const down = await d.berth(['cp', 'bc:/b.txt', path.join(work, 'b2.txt')]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(fs.readFileSync(path.join(work, 'b2.txt'), 'utf8'), 'berth\n');
+  const miss = await d.berth(['cp', 'bc:/nope', work]);
+  assert.equal(miss.code, 1);
+  assert.match(miss.stderr, /Error response from daemon: Could not find the file \/nope in container bc/);
+  await ok(['rm', '-f', 'bc']);
+});
