@@ -257,4 +257,7 @@ test('run options: stored HostConfig as moby keeps it, and create-time errors', 
   assert.equal(err({}, { hostname: 'x'.repeat(65) }), `hostname "${'x'.repeat(65)}" is too long (maximum 64 bytes)`);
   assert.equal(err({}, { stopSignal: 'NOPE' }), 'Invalid signal: NOPE');
   assert.equal(err({ PidMode: 'container:gone' }, { lookupContainer: () => undefined }), 'No such container: gone');
+  assert.equal(err({ Annotations: { '': 'x' } }), 'invalid Annotations: the empty string is not permitted as an annotation key');
+  const annotated = buildSpec(inputs(record({ Annotations: { 'org.example/a': 'b' } }))) as Spec & { annotations?: unknown };
+  assert.deepEqual(annotated.annotations, { 'org.example/a': 'b' });
 });

@@ -142,6 +142,9 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   hc.Privileged = Boolean(hc.Privileged);
   hc.ReadonlyRootfs = Boolean(hc.ReadonlyRootfs);
 
+  for (const k of Object.keys((hc.Annotations as Record<string, string> | null) ?? {})) {
+    if (k === '') throw invalidParameter('invalid Annotations: the empty string is not permitted as an annotation key');
+  }
   const logConfig = (hc.LogConfig ?? {}) as { Type?: string; Config?: Record<string, string> | null };
   logRotationFromConfig(logConfig);
   hc.LogConfig = { Type: 'k8s-file', Config: { ...(logConfig.Config ?? {}) } };

@@ -54,6 +54,7 @@ export interface SpecHostConfig extends ResourceConfig {
   ReadonlyPaths?: string[] | null;
   NetworkMode?: string;
   ConsoleSize?: [number, number];
+  Annotations?: Record<string, string> | null;
 }
 
 export interface SpecInputs {
@@ -287,6 +288,7 @@ export function buildSpec(inp: SpecInputs): object {
     root: { path: 'rootfs', readonly },
     ...(utsHost ? {} : { hostname: c.Config.Hostname }),
     mounts: [{ destination: '/', type: 'overlay', source: 'overlay', options: inp.rootfsOverlay }, ...mounts],
+    ...(hc.Annotations && Object.keys(hc.Annotations).length ? { annotations: { ...hc.Annotations } } : {}),
     linux: {
       namespaces,
       cgroupsPath: inp.cgroupsPath,
