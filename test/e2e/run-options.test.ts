@@ -390,3 +390,13 @@ test('the berth CLI sends the same options: caps, read-only, tmpfs, memory, ulim
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /^berth: Error response from daemon: invalid CapAdd: unknown capability: "CAP_BOGUS"$/m);
 });
+
+test('exec inherits the container\'s capabilities, no-new-privileges, ulimits and --group-add; exec --privileged gets the bounding set', async () => {
+  assert.equal((await d.docker(['run', '-d', '--name', 'inherit', '--cap-drop', 'ALL', '--ulimit', 'nofile=100:200', '--security-opt', 'no-new-privileges', '--group-add', '10', 'busybox', 'sleep', '300'])).code, 0);
+  const r = await d.docker(['exec', 'inherit', 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; ulimit -n; id']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'NoNewPrivs:\t1\nSeccomp:\t2\n100\nuid=0(root) gid=0(root) groups=0(root),10\n'.replace('NoNewPrivs', 'CapEff:\t0000000000000000\nNoNewPrivs'));
+  const p = await d.docker(['exec', '--privileged', 'inherit', 'grep', 'CapEff', '/proc/self/status']);
+  assert.equal(p.stdout, `CapEff:\t${hostCapBnd}\n`);
+  await d.docker(['rm', '-f', 'inherit']);
+});

@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus';
 import { RuntimeCreateError } from '../runtime/conmon';
 import { launchExec } from '../runtime/exec';
 import type { ContainerRuntime } from '../runtime/runtime';
-import { DEFAULT_CAPABILITIES, processEnv } from '../runtime/spec';
+import { execProcessSecurity, processEnv } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import { AttachSession, parseDetachKeys, type AttachSink } from './attach';
 import type { ContainerStore } from './store';
@@ -136,16 +136,24 @@ export class ExecService {
     }
     if (tty && !env.some((x) => x.startsWith('TERM='))) env.push('TERM=xterm');
     const size = opts.consoleSize ?? b.ConsoleSize;
-    const caps = b.Privileged ? privilegedCaps() : DEFAULT_CAPABILITIES;
+    // As in moby, the exec inherits the container's capabilities, no-new-privileges, rlimits and --group-add.
+    const sec = execProcessSecurity(c, Boolean(b.Privileged), user, (p) => {
+      try {
+        return fs.readFileSync(path.join(rootfs, p), 'utf8');
+      } catch {
+        return undefined;
+      }
+    });
     const processSpec = {
       terminal: tty,
       ...(tty && size && size[0] > 0 && size[1] > 0 ? { consoleSize: { height: size[0], width: size[1] } } : {}),
-      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+      user: { uid: user.uid, gid: user.gid, additionalGids: sec.additionalGids },
       args: b.Cmd!,
       env,
       cwd: b.WorkingDir || c.Config.WorkingDir || '/',
-      capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: false,
+      capabilities: sec.capabilities,
+      noNewPrivileges: sec.noNewPrivileges,
+      ...(sec.rlimits ? { rlimits: sec.rlimits } : {}),
     };
 
     let session: AttachSession | undefined;
@@ -254,23 +262,3 @@ export class ExecService {
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms / 1000}s`;
 }
-
-function privilegedCaps(): string[] {
-  // Every capability the host's bounding set has; asking for more makes the runtime fail.
-  try {
-    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
-    const mask = BigInt(`0x${line!.split(/\s+/)[1]}`);
-    return CAP_NAMES.filter((_, i) => (mask >> BigInt(i)) & 1n);
-  } catch {
-    return DEFAULT_CAPABILITIES;
-  }
-}
-
-const CAP_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
-  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
-  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];

@@ -140,6 +140,29 @@ function joinTarget(kind: 'IPC' | 'PID', ref: string, lookup: SpecInputs['lookup
   return other;
 }
 
+/**
+ * What an exec's process inherits from its container's, as in moby (the exec process is a copy of the
+ * container's): capabilities (every one of the bounding set for `exec --privileged`), no-new-privileges,
+ * rlimits, and the user's gids with the container's --group-add.
+ */
+export function execProcessSecurity(
+  c: ContainerRecord,
+  privilegedExec: boolean,
+  user: ResolvedUser,
+  readImageFile?: (path: string) => string | undefined,
+): { capabilities: { bounding: string[]; effective: string[]; permitted: string[] }; noNewPrivileges: boolean; rlimits?: ReturnType<typeof specRlimits>; additionalGids: number[] } {
+  const hc = c.HostConfig as unknown as SpecHostConfig;
+  const caps = containerCapabilities(normalizeCapabilities(hc.CapAdd, 'CapAdd'), normalizeCapabilities(hc.CapDrop, 'CapDrop'), Boolean(hc.Privileged) || privilegedExec);
+  const rlimits = specRlimits(hc.Ulimits);
+  const groupAdd = hc.GroupAdd?.length ? resolveGroupAdd(hc.GroupAdd, readImageFile?.('/etc/group')) : [];
+  return {
+    capabilities: { bounding: caps, effective: caps, permitted: caps },
+    noNewPrivileges: parseSecurityOpts(hc.SecurityOpt).noNewPrivileges,
+    ...(rlimits.length ? { rlimits } : {}),
+    additionalGids: [...new Set([user.gid, ...user.additionalGids, ...groupAdd])],
+  };
+}
+
 /** Builds the OCI runtime spec (config.json) for a container, shaped as Docker's own bundles are. */
 export function buildSpec(inp: SpecInputs): object {
   const c = inp.container;
