@@ -111,7 +111,8 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
     if (inp.lookupContainer && !other) throw invalidParameter(`No such container: ${ref}`);
     if (other) hc[key] = `container:${other.Id}`;
   }
-  hc.CgroupnsMode = cgns || (fs.existsSync('/sys/fs/cgroup/cgroup.controllers') && !hc.Privileged ? 'private' : 'host');
+  // moby's default: a private cgroup namespace on cgroup v2 (privileged too), the host's on v1.
+  hc.CgroupnsMode = cgns || (fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'private' : 'host');
 
   if (hc.ShmSize !== undefined && hc.ShmSize !== null && hc.ShmSize < 0) throw invalidParameter('SHM size can not be less than 0');
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM_SIZE;
