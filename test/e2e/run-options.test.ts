@@ -298,6 +298,10 @@ test('--ipc/--pid/--uts: host, container:NAME (shareable donor), none, private; 
   assert.equal(await run(['--uts', 'host', 'busybox', 'hostname']), `${os.hostname()}\n`);
   await runFails(['--uts', 'host', '-h', 'foo', 'busybox', 'true'], 'conflicting options: hostname and the UTS mode');
   assert.equal(await run(['busybox', 'sh', '-c', 'echo $$']), '1\n'); // a private pid namespace
+  assert.match(await run(['--cgroupns', 'private', 'busybox', 'cat', '/proc/self/cgroup']), /^\d+:pids:\/$/m);
+  if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    assert.match(await run(['busybox', 'cat', '/proc/self/cgroup']), new RegExp(`^\\d+:pids:/${d.cgroupParent}/[0-9a-f]{64}$`, 'm'));
+  }
 });
 
 test('--stop-signal/--stop-timeout and labels are stored in Config; a bad stop signal is refused', async () => {
