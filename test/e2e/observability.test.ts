@@ -275,6 +275,9 @@ test('events filters: label, image, type, event (with exec_ prefixes), kill sign
   const bad = await d.api('GET', `/events?since=${since}&until=${Number(since) - 10}`);
   assert.equal(bad.status, 400);
   assert.match(JSON.parse(bad.body).message, /^`since` time \([\d.]+\) cannot be after `until` time \([\d.]+\)$/);
+  const junk = await d.api('GET', '/events?since=abc');
+  assert.equal(junk.status, 400);
+  assert.equal(JSON.parse(junk.body).message, 'strconv.ParseInt: parsing "abc": invalid syntax');
   assert.equal((await d.docker(['rm', 'kl'])).code, 0);
 });
 

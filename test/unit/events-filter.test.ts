@@ -86,3 +86,15 @@ test('one oom event per run of a container', () => {
   assert.notEqual(bus.publish('container', 'oom', 'c1'), first);
   assert.equal(bus.replay(0).filter((e) => e.Action === 'oom').length, 2);
 });
+
+test('/events since/until: unix seconds with a fraction, moby\'s errors otherwise', async () => {
+  const { parseEventTime } = await import('../../src/api/routes/system');
+  assert.equal(parseEventTime(null), undefined);
+  assert.equal(parseEventTime('12'), 12e9);
+  assert.equal(parseEventTime('12.5'), 12.5e9);
+  assert.equal(parseEventTime('12.000000001'), 12e9 + 1);
+  assert.equal(parseEventTime('-5'), -5e9);
+  assert.throws(() => parseEventTime('abc'), /^EngineError: strconv.ParseInt: parsing "abc": invalid syntax$/);
+  assert.throws(() => parseEventTime('1.5x'), /parsing "5x": invalid syntax/);
+  assert.throws(() => parseEventTime('2026-11-29T13:00:00Z'), /parsing "2026-11-29T13:00:00Z"/);
+});

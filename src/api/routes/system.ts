@@ -33,13 +33,19 @@ export function parseTimeParam(v: string | null): number | undefined {
 /** Bytes of events queued for a client that does not read before it is disconnected. */
 const MAX_EVENTS_BACKLOG = 4 * 1024 * 1024;
 
-/** `since`/`until` of /events, in ns; Docker's message names the parameter. */
-function parseEventTime(v: string | null, name: string): number | undefined {
-  try {
-    return parseTimeParam(v);
-  } catch {
-    throw invalidParameter(`invalid value for '${name}': failed to parse value as time or duration: "${v}"`);
-  }
+/**
+ * `since`/`until` of /events in ns: unix seconds with optional fractional digits, as moby parses them (the CLI
+ * turns durations and dates into that form); errors in moby's words.
+ */
+export function parseEventTime(v: string | null): number | undefined {
+  if (v === null || v === '') return undefined;
+  const dot = v.indexOf('.');
+  const sec = dot < 0 ? v : v.slice(0, dot);
+  const frac = dot < 0 ? '' : v.slice(dot + 1);
+  const bad = (part: string) => invalidParameter(`strconv.ParseInt: parsing ${JSON.stringify(part)}: invalid syntax`);
+  if (!/^[+-]?[0-9]+$/.test(sec)) throw bad(sec);
+  if (dot >= 0 && !/^[0-9]+$/.test(frac)) throw bad(frac);
+  return Number(sec) * 1e9 + (frac ? Number(frac.padEnd(9, '0').slice(0, 9)) : 0);
 }
 
 export function registerSystemRoutes(r: Router, engine: Engine): void {
@@ -58,8 +64,8 @@ export function registerSystemRoutes(r: Router, engine: Engine): void {
     const filters = filtersParam(ctx.query);
     const sinceRaw = ctx.query.get('since');
     const untilRaw = ctx.query.get('until');
-    const since = parseEventTime(sinceRaw, 'since');
-    const until = parseEventTime(untilRaw, 'until');
+    const since = parseEventTime(sinceRaw);
+    const until = parseEventTime(untilRaw);
     if (until !== undefined && since !== undefined && until < since) {
       throw invalidParameter(`\`since\` time (${sinceRaw}) cannot be after \`until\` time (${untilRaw})`);
     }
