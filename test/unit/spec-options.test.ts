@@ -68,7 +68,7 @@ test('resources: moby\'s validation texts and the cgroup values', () => {
     'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
   ]);
   assert.deepEqual([...parseCpuset('0-2,5')!], [0, 1, 2, 5]);
-  assert.deepEqual(normalizeResources({ Memory: 100 }), { Memory: 100, MemorySwap: 200, OomKillDisable: false });
+  assert.deepEqual(normalizeResources({ Memory: 100 }), { Memory: 100, MemorySwap: 200, OomKillDisable: false, MemorySwappiness: null, PidsLimit: null });
   assert.deepEqual(specResources({ Memory: 64 << 20, NanoCpus: 1.5e9, CpuShares: 512, PidsLimit: 0, BlkioWeight: 500 }), {
     memory: { limit: 64 << 20, swap: 128 << 20 },
     cpu: { shares: 512, period: 100000, quota: 150000 },
@@ -257,6 +257,9 @@ test('run options: stored HostConfig as moby keeps it, and create-time errors', 
   assert.equal(err({}, { hostname: 'x'.repeat(65) }), `hostname "${'x'.repeat(65)}" is too long (maximum 64 bytes)`);
   assert.equal(err({}, { stopSignal: 'NOPE' }), 'Invalid signal: NOPE');
   assert.equal(err({ PidMode: 'container:gone' }, { lookupContainer: () => undefined }), 'No such container: gone');
+  assert.equal(err({ Runtime: 'foo' }), 'unknown or invalid runtime name: foo');
+  const stored = checkRunOptions({ hostConfig: { MemorySwappiness: -1, PidsLimit: 0 } }).hostConfig;
+  assert.deepEqual([stored.MemorySwappiness, stored.PidsLimit, stored.Runtime], [null, null, 'runc']);
   assert.equal(err({ Annotations: { '': 'x' } }), 'invalid Annotations: the empty string is not permitted as an annotation key');
   const annotated = buildSpec(inputs(record({ Annotations: { 'org.example/a': 'b' } }))) as Spec & { annotations?: unknown };
   assert.deepEqual(annotated.annotations, { 'org.example/a': 'b' });

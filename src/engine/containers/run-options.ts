@@ -141,6 +141,8 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   if (hc.MaskedPaths === undefined || hc.MaskedPaths === null) hc.MaskedPaths = hc.Privileged ? null : MASKED_PATHS;
   if (hc.ReadonlyPaths === undefined || hc.ReadonlyPaths === null) hc.ReadonlyPaths = hc.Privileged ? null : READONLY_PATHS;
   hc.Privileged = Boolean(hc.Privileged);
+  if (!hc.Runtime) hc.Runtime = 'runc';
+  if (hc.Runtime !== 'runc') throw invalidParameter(`unknown or invalid runtime name: ${String(hc.Runtime)}`);
   hc.ReadonlyRootfs = Boolean(hc.ReadonlyRootfs);
 
   for (const k of Object.keys((hc.Annotations as Record<string, string> | null) ?? {})) {

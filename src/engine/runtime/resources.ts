@@ -158,6 +158,9 @@ export function normalizeResources<T extends ResourceConfig>(r: T): T {
   const out: T = { ...r };
   if (num(out.Memory) > 0 && num(out.MemorySwap) === 0) out.MemorySwap = num(out.Memory) * 2;
   if (out.OomKillDisable === undefined || out.OomKillDisable === null) out.OomKillDisable = false;
+  // "unset" as moby stores it: -1 swappiness and a non-positive pids limit become null.
+  if (out.MemorySwappiness === -1 || out.MemorySwappiness === undefined) out.MemorySwappiness = null;
+  if (out.PidsLimit === undefined || (out.PidsLimit !== null && out.PidsLimit <= 0)) out.PidsLimit = null;
   return out;
 }
 
