@@ -261,6 +261,8 @@ test('--device: host devices with their permissions; Docker\'s error for a missi
   assert.match(out, /^c 10:229 r$/m);
   const same = await run(['--device', '/dev/fuse', 'busybox', 'ls', '/dev/fuse']);
   assert.equal(same, '/dev/fuse\n');
+  if (fs.existsSync('/dev/net/tun')) assert.equal(await run(['--device', '/dev/net:/dev/mynet', 'busybox', 'ls', '/dev/mynet']), 'tun\n');
+  await runFails(['--device', '/etc/passwd', 'busybox', 'true'], 'error gathering device information while adding custom device "/etc/passwd": not a device node');
   const missing = await d.docker(['run', '--rm', '--device', '/dev/nonexist', 'busybox', 'true']);
   assert.equal(missing.stderr.split('\n')[0], 'docker: Error response from daemon: error gathering device information while adding custom device "/dev/nonexist": no such file or directory');
   assert.equal(missing.code, 127); // the CLI maps "no such file or directory" to 127, as with Docker
