@@ -11,7 +11,8 @@ import { readKVFile } from './container-config';
 /** parseExec: the exec create body from the flags (env files first, then -e values). */
 export function buildExecConfig(cli: Cli, flags: FlagValues, cmd: string[]): ExecCreateConfig {
   const env: string[] = [];
-  for (const f of flags.list('env-file')) env.push(...readKVFile(f, (k) => cli.env[k]));
+  // kvfile.Parse omits bare keys that are not set locally.
+  for (const f of flags.list('env-file')) env.push(...readKVFile(f, (k) => cli.env[k]).filter((e) => e.includes('=')));
   env.push(...flags.list('env'));
   const detach = flags.bool('detach');
   const tty = flags.bool('tty');
