@@ -164,6 +164,9 @@ export class HistoryRow {
   }
 }
 
+// Template errors name the row type as docker's Go type.
+Object.defineProperty(HistoryRow, 'name', { value: '*image.historyContext' });
+
 export const historyHeader = (): Record<string, unknown> =>
   headerContext({
     ID: 'IMAGE',

@@ -5,7 +5,7 @@ import { CommandSpec } from '../command';
 import { FlagValues } from '../flags';
 import { ContainerRow, containerHeader, truncateID } from '../format/container';
 import { imageHeader, ImageRow } from '../format/image';
-import { compileOrThrow, headerContext, isTableFormat, preFormat, renderFormatted } from '../format/table';
+import { compileOrThrow, headerContext, isTableFormat, JSON_FORMAT, marshalRow, preFormat, renderFormatted } from '../format/table';
 import { humanDuration, humanSize } from '../format/units';
 import { familiarName, parseNormalizedNamed } from '../reference';
 import { FORMAT_HELP } from '../opts';
@@ -53,6 +53,9 @@ class SummaryRow {
     return { Active: this.Active(), Reclaimable: this.Reclaimable(), Size: this.Size(), TotalCount: this.TotalCount(), Type: this.Type() };
   }
 }
+
+// The first row is always the images summary: template errors name docker's type for it.
+Object.defineProperty(SummaryRow, 'name', { value: '*formatter.diskUsageImagesContext' });
 
 const ACTIVE_STATES = new Set(['running', 'paused', 'restarting']);
 
@@ -181,6 +184,24 @@ class BuildCacheRow {
   Shared(): string {
     return String(this.b.Shared);
   }
+  Parent(): string {
+    const parents = this.b.Parents ?? [];
+    return parents.length > 0 ? (this.trunc ? truncateID(parents[0]) : parents[0]) : '';
+  }
+  toJSON(): Record<string, unknown> {
+    return {
+      CacheType: this.CacheType(),
+      CreatedSince: this.CreatedSince(),
+      Description: this.Description(),
+      ID: this.ID(),
+      InUse: this.InUse(),
+      LastUsedSince: this.LastUsedSince(),
+      Parent: this.Parent(),
+      Shared: this.Shared(),
+      Size: this.Size(),
+      UsageCount: this.UsageCount(),
+    };
+  }
 }
 
 const volumeHeader = () => headerContext({ Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' });
@@ -237,7 +258,19 @@ export function renderDiskUsage(du: DiskUsage, format: string, verbose: boolean)
     return renderFormatted(f, summaryRows(du), headerContext({ Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }));
   }
   const duc = verboseContext(du, isTableFormat(format));
-  if (format !== 'table') return compileOrThrow(preFormat(format))(duc);
+  if (format !== 'table') {
+    const src = preFormat(format);
+    // The rows marshal themselves with json.Marshal (HTML-escaped); the outer encoder does not re-escape.
+    if (src === JSON_FORMAT) {
+      return marshalRow({
+        Images: duc.Images.map((r) => r.toJSON()),
+        Containers: duc.Containers.map((r) => r.toJSON()),
+        Volumes: duc.Volumes.map((r) => r.toJSON()),
+        BuildCache: duc.BuildCache.map((r) => r.toJSON()),
+      });
+    }
+    return compileOrThrow(src)(duc);
+  }
   let builderSize = 0;
   for (const bc of du.BuildCache ?? []) if (!bc.Shared) builderSize += bc.Size;
   let out = 'Images space usage:\n\n';
