@@ -100,6 +100,9 @@ test('seccomp: Docker-like default profile, unconfined, and a profile file; no-n
   assert.equal(admin, 'ok\n');
   const unconfined = await run(['--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status']);
   assert.equal(status(unconfined, 'Seccomp'), '0');
+  // systempaths=unconfined: the CLI sends empty MaskedPaths/ReadonlyPaths, honoured as given.
+  const sys = await d.docker(['run', '--rm', '--security-opt', 'systempaths=unconfined', 'busybox', 'mount']);
+  assert.doesNotMatch(sys.stdout, / on \/proc\/(keys|sys) /);
   const nnp = await run(['--security-opt', 'no-new-privileges', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status']);
   assert.equal(status(nnp, 'NoNewPrivs'), '1');
 
