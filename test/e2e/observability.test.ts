@@ -132,6 +132,9 @@ test('stats one-shot answers at once without a previous sample', async () => {
   assert.equal(s.preread, '0001-01-01T00:00:00Z');
   assert.equal(s.precpu_stats.cpu_usage.total_usage, 0);
   assert.ok(s.cpu_stats.cpu_usage.total_usage > 0);
+  // API 1.40 has no one-shot: the previous sample is always taken
+  const old = JSON.parse((await d.api('GET', '/v1.40/containers/box/stats?stream=0&one-shot=1')).body);
+  assert.notEqual(old.preread, '0001-01-01T00:00:00Z');
 });
 
 test('stats stream=1 sends a sample a second, each carrying the one before', async () => {
@@ -169,6 +172,14 @@ test('a streamed stats response ends when the container is removed', async () =>
 
 test('docker stats --no-stream prints Docker\'s table; CPU % of a busy container is near 100', async () => {
   assert.equal((await d.docker(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'while :; do :; done'])).code, 0);
+  try {
+    await busyChecks();
+  } finally {
+    await d.docker(['rm', '-f', 'busy']);
+  }
+});
+
+async function busyChecks(): Promise<void> {
   const r = await d.docker(['stats', '--no-stream', 'box', 'busy']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -177,14 +188,13 @@ test('docker stats --no-stream prints Docker\'s table; CPU % of a busy container
   const cpu = await d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.PIDs}}', 'busy']);
   const m = /^busy (\d+\.\d\d)% 1\n$/.exec(cpu.stdout);
   assert.ok(m, cpu.stdout);
-  assert.ok(Number(m[1]) > 50, cpu.stdout);
+  assert.ok(Number(m[1]) > 20, cpu.stdout); // a busy loop: one CPU's worth on an idle host, less when the host is loaded
   const json = await d.docker(['stats', '--no-stream', '--format', 'json', 'box']);
   const row = JSON.parse(json.stdout);
   assert.equal(row.Name, 'box');
   assert.equal(row.ID, boxId.slice(0, 12));
   assert.match(row.MemUsage, / \/ /);
-  assert.equal((await d.docker(['rm', '-f', 'busy'])).code, 0);
-});
+}
 
 test('docker stats without arguments follows every running container', async () => {
   const all = await d.docker(['stats', '--no-stream', '--format', '{{.Name}}']);

@@ -3,6 +3,7 @@ import type { Engine } from '../../daemon/engine';
 import { StatsService } from '../../engine/containers/stats';
 import { commonHeaders } from '../http/context';
 import { boolParam } from '../http/query';
+import { compareVersions } from '../http/version';
 import type { Router } from '../http/router';
 
 export function registerStatsRoutes(r: Router, engine: Engine): void {
@@ -21,7 +22,8 @@ export function registerStatsRoutes(r: Router, engine: Engine): void {
 
   r.get('/containers/{id}/stats', async (ctx) => {
     const stream = boolParam(ctx.query, 'stream', true);
-    const oneShot = boolParam(ctx.query, 'one-shot', false);
+    // one-shot exists from API 1.41 on; older clients never get it
+    const oneShot = compareVersions(ctx.apiVersion, '1.41') >= 0 && boolParam(ctx.query, 'one-shot', false);
     const ref = ctx.param('id');
     engine.containers.get(ref); // 404 before any byte is written
     const abort = new AbortController();

@@ -459,11 +459,11 @@ export class ContainerService {
       c.ManuallyStopped = true;
       this.store.save(c);
     }
+    this.d.events.publish('container', 'kill', c.Id, { image: c.ImageRef, name: c.Name.slice(1), signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
     await this.d.runtime.kill(c.Id, sig).catch((err: Error) => {
       if (c.State.Running) throw err;
     });
     if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
-    this.d.events.publish('container', 'kill', c.Id, { image: c.ImageRef, name: c.Name.slice(1), signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
   }
 
   /** Resolves true when the container has exited within `ms` (negative: wait forever). */
@@ -489,12 +489,12 @@ export class ContainerService {
     }
     const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
     const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
-    await this.d.runtime.kill(c.Id, sig).catch(() => undefined);
     this.d.events.container(c, 'kill', { signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
+    await this.d.runtime.kill(c.Id, sig).catch(() => undefined);
     if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
     if (!(await this.waitForExit(c, timeout < 0 ? -1 : timeout * 1000))) {
-      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
       this.d.events.container(c, 'kill', { signal: '9' });
+      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
       await this.waitForExit(c, -1);
     }
     this.d.events.publish('container', 'stop', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
@@ -556,8 +556,8 @@ export class ContainerService {
       if (!opts.force) {
         throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
       }
-      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
       this.d.events.container(c, 'kill', { signal: '9' });
+      await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
       if (c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
       await this.waitForExit(c, 15_000);
     }

@@ -54,7 +54,8 @@ function runPs(args: string[]): Promise<{ ok: true; out: string } | { ok: false;
     execFile('ps', args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
       if (!err) return resolve({ ok: true, out: stdout });
       const first = String(stderr).split('\n')[0] ?? '';
-      resolve({ ok: false, err: first || err.message });
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      resolve({ ok: false, err: missing ? 'exec: "ps": executable file not found in $PATH' : first || err.message });
     });
   });
 }
