@@ -35,6 +35,15 @@ export interface ThrottleDevice {
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 
+let swapLimit: boolean | undefined;
+/** Whether memory+swap can be limited (v1 memsw accounting, or v2's memory.swap.max). */
+export function hostHasSwapLimit(): boolean {
+  if (swapLimit === undefined) {
+    swapLimit = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+  }
+  return swapLimit;
+}
+
 let blkioWeight: boolean | undefined;
 /** Whether the block I/O controller has proportional weights (not here: bfq and throttle only). */
 function hostHasBlkioWeight(): boolean {
@@ -107,6 +116,10 @@ export function validateResources(r: ResourceConfig, update = false): string[] {
   const swap = num(r.MemorySwap);
   const reservation = num(r.MemoryReservation);
   if (memory !== 0 && memory < MIN_MEMORY) throw invalidParameter('Minimum memory limit allowed is 6MB');
+  if (memory > 0 && swap !== -1 && !hostHasSwapLimit()) {
+    warnings.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+    r.MemorySwap = -1;
+  }
   if (memory > 0 && swap > 0 && swap < memory) throw invalidParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (memory === 0 && swap > 0 && !update) throw invalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
   if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness !== -1) {
@@ -176,7 +189,7 @@ export function specResources(r: ResourceConfig): Record<string, unknown> {
     memory.limit = m;
     // memory.swap always comes with memory: memsw must never be left below a new limit.
     const swap = num(r.MemorySwap);
-    memory.swap = swap === 0 ? m * 2 : swap < 0 ? -1 : swap;
+    if (hostHasSwapLimit()) memory.swap = swap === 0 ? m * 2 : swap < 0 ? -1 : swap;
   }
   if (num(r.MemoryReservation) > 0) memory.reservation = num(r.MemoryReservation);
   if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness >= 0) memory.swappiness = r.MemorySwappiness;
