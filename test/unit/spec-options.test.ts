@@ -57,6 +57,7 @@ test('resources: moby\'s validation texts and the cgroup values', () => {
   assert.equal(err({ MemorySwappiness: 101 }), 'Invalid value: 101, valid memory swappiness range is 0-100');
   assert.equal(err({ NanoCpus: 1e9, CpuQuota: 50000 }), 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   assert.equal(err({ CpuPeriod: 10 }), 'CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  assert.equal(err({ CpuRealtimeRuntime: 1000 }), 'CPU real-time scheduling (--cpu-rt-period/--cpu-rt-runtime) is not supported by this engine');
   assert.equal(err({ CpusetCpus: '0-x' }), 'Invalid value 0-x for cpuset cpus: invalid format: 0-x');
   if (fs.existsSync('/sys/fs/cgroup/blkio/blkio.weight')) assert.equal(err({ BlkioWeight: 5 }), 'Range of blkio weight is from 10 to 1000');
   else if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {

@@ -148,6 +148,12 @@ export function validateResources(r: ResourceConfig, update = false): string[] {
   }
   if (quota > 0 && quota < 1000) throw invalidParameter('CPU cfs quota can not be less than 1ms (i.e. 1000)');
   if (num(r.CpuPercent) > 0) warnings.push('linux does not support CPU percent. Percent discarded.');
+  // A real-time budget needs one given to the daemon's cgroup parent first, which Berth does not set up:
+  // refuse clearly instead of letting the runtime fail with EINVAL at start.
+  const rt = r as { CpuRealtimePeriod?: number; CpuRealtimeRuntime?: number };
+  if (num(rt.CpuRealtimePeriod) !== 0 || num(rt.CpuRealtimeRuntime) !== 0) {
+    throw invalidParameter('CPU real-time scheduling (--cpu-rt-period/--cpu-rt-runtime) is not supported by this engine');
+  }
   const host = hostCpuset();
   checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus');
   checkCpuset(r.CpusetMems ?? '', host.mems, 'mems');
