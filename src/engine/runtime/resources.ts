@@ -122,6 +122,15 @@ export function validateResources(r: ResourceConfig, update = false): string[] {
   }
   if (memory > 0 && swap > 0 && swap < memory) throw invalidParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (memory === 0 && swap > 0 && !update) throw invalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  if (v2 && r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness !== -1) {
+    warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
+    r.MemorySwappiness = null;
+  }
+  if (v2 && r.OomKillDisable) {
+    warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    r.OomKillDisable = false;
+  }
   if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness !== -1) {
     const s = r.MemorySwappiness;
     if (s < 0 || s > 100) throw invalidParameter(`Invalid value: ${s}, valid memory swappiness range is 0-100`);
