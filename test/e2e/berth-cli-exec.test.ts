@@ -206,3 +206,17 @@ test('attach: stdin to an interactive container, TTY checks', async () => {
   assert.equal(size.stdout, '30 100\n', size.stderr);
   await d.berth(['rm', '-f', 'ttyc']);
 });
+
+test('attach forwards signals to the container (--sig-proxy, default true)', async () => {
+  const run = await d.berth(['run', '-d', '--name', 'sigs', 'busybox', 'sh', '-c', 'trap "echo got; exit 9" TERM; while true; do sleep 0.2; done']);
+  assert.equal(run.code, 0, run.stderr);
+  const child = spawn(process.execPath, ['--', BERTH_MAIN, 'attach', 'sigs'], { env: d.clientEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await sleep(1500);
+  child.kill('SIGTERM');
+  assert.equal(await closed, 9);
+  assert.equal(out, 'got\n');
+  await d.berth(['rm', '-f', 'sigs']);
+});
