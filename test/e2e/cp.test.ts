@@ -47,6 +47,8 @@ test('cp into and out of a running container: files, dirs, dir/., -a, -L, tar st
   await ok(['cp', path.join(work, 'f.txt'), 'c1:/ff']); // over a file
   await ok(['cp', path.join(work, 'dir'), 'c1:/newdir']); // a directory to a new name
   await ok(['cp', '-a', path.join(work, 'dir'), 'c1:/archived']);
+  await ok(['cp', path.join(work, 'dir'), 'c1:/']); // into the root directory (reached through /proc/<pid>/root)
+  await ok(['exec', 'c1', 'test', '-f', '/dir/inner/y']);
   const inside = await ok(['exec', 'c1', 'sh', '-c', 'cat /dd/f.txt /ff; ls /dd; stat -c "%a %u:%g" /newdir/inner/y /archived/inner/y']);
   assert.equal(inside, 'data\ndata\nf.txt\n640 0:0\n640 4321:8765\n');
 
@@ -124,6 +126,8 @@ test('cp works on stopped containers, through volumes and binds, both ways', asy
   const f = path.join(work, 's.txt');
   fs.writeFileSync(f, 'stopped\n');
   await ok(['cp', f, 'c3:/etc/s.txt']);
+  await ok(['cp', f, 'c3:/']);
+  assert.match(await ok(['cp', 'c3:/', '-']), /s\.txt/);
   await ok(['cp', f, 'c3:/vol/s.txt']);
   await ok(['cp', f, 'c3:/bind/s.txt']);
   assert.equal(fs.readFileSync(path.join(hostDir, 's.txt'), 'utf8'), 'stopped\n');

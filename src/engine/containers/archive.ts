@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { EngineError, forbidden, invalidParameter, notFound } from '../../util/errors';
 import { log } from '../../util/log';
-import { cleanEntryName, resolveInRoot } from '../layers/entry-path';
-import { drained as waitDrain, writeTreeTar } from '../layers/tar-writer';
+import { BreakoutError, cleanEntryName, resolveInRoot } from '../layers/entry-path';
+import { TarFormatError, TarReader, type EntrySink, type TarHeader } from './archive-untar';
+import { writeTreeTar } from '../layers/tar-writer';
 import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -100,6 +100,40 @@ function toContainerPath(root: string, host: string): string {
   return '/' + (rel === '' ? '' : rel);
 }
 
+/**
+ * Freezes or thaws a container's cgroup through cgroupfs (the freezer controller on v1, cgroup.freeze on
+ * v2), which is what `runc pause` does without a process per call. False when neither file exists.
+ */
+export async function setFrozen(cgroupsPath: string, frozen: boolean): Promise<boolean> {
+  const v1 = path.join('/sys/fs/cgroup/freezer', cgroupsPath, 'freezer.state');
+  const v2 = path.join('/sys/fs/cgroup', cgroupsPath, 'cgroup.freeze');
+  const deadline = Date.now() + 5000;
+  try {
+    if (fs.existsSync(v1)) {
+      const want = frozen ? 'FROZEN' : 'THAWED';
+      for (;;) {
+        fs.writeFileSync(v1, want);
+        if (fs.readFileSync(v1, 'utf8').trim() === want) return true;
+        if (Date.now() > deadline) throw new Error(`cgroup did not reach ${want}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    if (fs.existsSync(v2)) {
+      fs.writeFileSync(v2, frozen ? '1' : '0');
+      const events = path.join(path.dirname(v2), 'cgroup.events');
+      while (!fs.readFileSync(events, 'utf8').includes(`frozen ${frozen ? 1 : 0}`)) {
+        if (Date.now() > deadline) throw new Error('cgroup did not freeze');
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return true;
+    }
+  } catch (err) {
+    log.warn('cgroup freezer failed', { cgroup: cgroupsPath, error: (err as Error).message });
+    return false;
+  }
+  return false;
+}
+
 export class ContainerArchive {
   private readonly frozen = new Map<string, { count: number; done: Promise<void> }>();
 
@@ -157,10 +191,12 @@ export class ContainerArchive {
       f.count++;
       await f.done;
     } else {
-      const done = this.d.runtime.runc.pause(c.Id).then(
-        () => undefined,
-        (err: Error) => log.warn('cannot freeze container for cp', { id: c.Id, error: err.message }),
-      );
+      const done = setFrozen(this.d.runtime.cgroupsPath(c.Id), true)
+        .then((ok) => (ok ? undefined : this.d.runtime.runc.pause(c.Id)))
+        .then(
+          () => undefined,
+          (err: Error) => log.warn('cannot freeze container for cp', { id: c.Id, error: err.message }),
+        );
       f = { count: 1, done };
       this.frozen.set(c.Id, f);
       await done;
@@ -169,7 +205,8 @@ export class ContainerArchive {
       const cur = this.frozen.get(c.Id)!;
       if (--cur.count > 0) return;
       this.frozen.delete(c.Id);
-      if (!c.State.Paused) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+      if (c.State.Paused) return;
+      if (!(await setFrozen(this.d.runtime.cgroupsPath(c.Id), false))) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
     };
   }
 
@@ -184,6 +221,8 @@ export class ContainerArchive {
     let base: string;
     try {
       ({ host, base } = resolveStatPath(root, abs));
+      // The root itself is reached through /proc/<pid>/root, a magic link: look at what it points to.
+      if (path.normalize(host) === path.normalize(root)) host = `${path.normalize(root)}/.`;
     } catch {
       throw this.notFound(ref, p);
     }
@@ -230,7 +269,10 @@ export class ContainerArchive {
       const { stat, host, abs } = this.statIn(root, ref, p);
       const out = start(stat);
       const name = abs.endsWith('/.') ? '.' : stat.name;
-      await writeTreeTar(host, name, out);
+      // Kernel file systems of a running container (/proc, /sys, /dev) are not archived, only their mount points.
+      const rootNorm = path.normalize(root);
+      const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
+      await writeTreeTar(host, name, out, { skip });
     });
   }
 
@@ -266,6 +308,8 @@ export class ContainerArchive {
 
 // ---- tar in ----
 
+const WRITE_BATCH = 1 << 20;
+
 class ExtractError extends EngineError {
   constructor(msg: string) {
     super(400, `Error processing tar file(exit status 1): ${msg}`);
@@ -278,41 +322,40 @@ class ExtractError extends EngineError {
  * is replaced, so nothing is ever written through a symlink.
  */
 export async function extractInto(root: string, dest: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-  const parser = tar.extract();
   const dirTimes: Array<[string, Date]> = [];
-  let failure: unknown;
-  const feed = (async () => {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (failure !== undefined) break;
-      if (!parser.write(chunk)) await waitDrain(parser as unknown as Writable);
-    }
-    parser.end();
-  })().catch((err) => {
-    failure ??= err;
-    parser.destroy(err as Error);
-  });
-  const consume = (async () => {
-    for await (const e of parser) {
-      const h = e.header;
-      try {
-        await applyEntry(root, dest, h, e, opts, dirTimes);
-      } catch (err) {
-        failure ??= err;
-        parser.destroy();
-        break;
-      }
-    }
-  })().catch((err) => {
-    failure ??= err;
-  });
-  await Promise.all([feed, consume]);
-  if (failure !== undefined) {
+  const reader = new TarReader((h) => beginEntry(root, dest, h, opts, dirTimes));
+  try {
+    // 'data' events rather than an async iterator: uploads come in ~20 KiB pieces, thousands of them.
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        try {
+          if (!reader.done) reader.push(chunk);
+        } catch (err) {
+          body.off('data', onData);
+          reject(err);
+        }
+      };
+      body.on('data', onData);
+      body.once('end', () => {
+        try {
+          if (!reader.done) reader.end();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+      body.once('error', reject);
+      body.once('aborted', () => reject(new Error('request aborted')));
+    });
+  } catch (err) {
+    reader.abort();
     body.resume();
-    if (failure instanceof EngineError) throw failure;
-    const msg = (failure as Error).message ?? String(failure);
-    if (/Invalid tar header|Unexpected end of data|unknown format/.test(msg)) throw new ExtractError(msg);
-    throw failure instanceof Error && /escapes/.test(msg) ? new ExtractError(msg) : failure;
+    if (err instanceof EngineError) throw err;
+    const msg = (err as Error).message ?? String(err);
+    if (err instanceof TarFormatError || err instanceof BreakoutError) throw new ExtractError(msg);
+    throw err;
   }
+  body.resume();
   for (const [dir, time] of dirTimes.reverse()) {
     try {
       fs.lutimesSync(dir, time, time);
@@ -322,32 +365,24 @@ export async function extractInto(root: string, dest: string, body: Readable, op
   }
 }
 
-async function drainBody(body: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of body) void _;
-}
-
-async function applyEntry(
+function beginEntry(
   root: string,
   dest: string,
-  h: tar.Headers,
-  body: AsyncIterable<Buffer>,
+  h: TarHeader,
   opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
   dirTimes: Array<[string, Date]>,
-): Promise<void> {
+): EntrySink | undefined {
   const rel = cleanEntryName(h.name);
-  const type = h.type ?? 'file';
-  if (rel === '' || !['file', 'contiguous-file', 'directory', 'symlink', 'link', 'fifo', 'character-device', 'block-device'].includes(type)) {
-    await drainBody(body);
-    return;
-  }
+  const type = h.type;
+  if (rel === '' || type === 'other') return undefined;
   const containerPath = path.posix.join(dest, rel);
   const parentHost = resolveInRoot(root, path.posix.dirname(containerPath), true);
   fs.mkdirSync(parentHost, { recursive: true, mode: 0o755 });
   const target = path.join(parentHost, path.posix.basename(containerPath));
-  const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
-  const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
-  const mode = (h.mode ?? (type === 'directory' ? 0o755 : 0o644)) & 0o7777;
-  const mtime = h.mtime ?? new Date();
+  const uid = opts.copyUIDGID ? h.uid : 0;
+  const gid = opts.copyUIDGID ? h.gid : 0;
+  const mode = h.mode & 0o7777;
+  const mtime = h.mtime;
   const existing = lstatOrNull(target);
   const isDir = type === 'directory';
   if (existing) {
@@ -365,44 +400,74 @@ async function applyEntry(
       fs.chownSync(target, uid, gid);
       fs.chmodSync(target, mode);
       dirTimes.push([target, mtime]);
-      await drainBody(body);
-      return;
-    case 'file':
-    case 'contiguous-file': {
+      return undefined;
+    case 'file': {
       const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-      try {
-        for await (const chunk of body) {
-          let off = 0;
-          while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+      const finish = () => {
+        try {
+          fs.fchownSync(fd, uid, gid);
+          fs.fchmodSync(fd, mode);
+          fs.futimesSync(fd, mtime, mtime);
+        } finally {
+          fs.closeSync(fd);
         }
-        fs.fchownSync(fd, uid, gid);
-        fs.fchmodSync(fd, mode);
-        fs.futimesSync(fd, mtime, mtime);
-      } finally {
-        fs.closeSync(fd);
+      };
+      if (h.size === 0) {
+        finish();
+        return undefined;
       }
-      return;
+      // Pieces are gathered and written with one writev per ~1 MiB.
+      let parts: Buffer[] = [];
+      let pendingBytes = 0;
+      let position = 0;
+      const flush = () => {
+        while (pendingBytes > 0) {
+          const n = fs.writevSync(fd, parts, position);
+          position += n;
+          pendingBytes -= n;
+          if (pendingBytes === 0) break;
+          let skip = n;
+          while (skip > 0 && parts.length) {
+            if (parts[0]!.length <= skip) skip -= parts.shift()!.length;
+            else {
+              parts[0] = parts[0]!.subarray(skip);
+              skip = 0;
+            }
+          }
+        }
+        parts = [];
+      };
+      return {
+        write(data: Buffer) {
+          parts.push(data);
+          pendingBytes += data.length;
+          if (pendingBytes >= WRITE_BATCH) flush();
+        },
+        end() {
+          try {
+            flush();
+          } finally {
+            finish();
+          }
+        },
+      };
     }
     case 'symlink':
-      await drainBody(body);
-      fs.symlinkSync(h.linkname ?? '', target);
+      fs.symlinkSync(h.linkname, target);
       fs.lchownSync(target, uid, gid);
       fs.lutimesSync(target, mtime, mtime);
-      return;
+      return undefined;
     case 'link': {
-      await drainBody(body);
-      const linkRel = cleanEntryName(h.linkname ?? '');
-      const linkPath = path.posix.join(dest, linkRel);
+      const linkPath = path.posix.join(dest, cleanEntryName(h.linkname));
       const src = path.join(resolveInRoot(root, path.posix.dirname(linkPath), true), path.posix.basename(linkPath));
       const sst = lstatOrNull(src);
       if (!sst || sst.isDirectory()) throw new ExtractError(`hard link target ${JSON.stringify(h.linkname)} not found`);
       fs.linkSync(src, target);
-      return;
+      return undefined;
     }
     default:
       // Devices and FIFOs: not created (as moby in a user namespace); the rest of the archive goes on.
-      await drainBody(body);
-      return;
+      return undefined;
   }
 }
 

@@ -75,7 +75,7 @@ class TreeWriter {
     } catch {
       return;
     }
-    for (const n of names) await this.add(path.join(host, n), name === '' ? n : name === '.' ? `./${n}` : `${name}/${n}`);
+    for (const n of names) await this.add(path.join(host, n), name === '' ? n : name === '.' ? `./${n}` : name.endsWith('/') ? `${name}${n}` : `${name}/${n}`);
   }
 
   async add(host: string, name: string): Promise<void> {

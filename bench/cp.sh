@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Throughput of `docker cp` (real docker CLI) of a 100 MB directory into and out of a running busybox
+# container, against berthd and, when a reference socket is given, against that engine in the same
+# interleaved run (median of N rounds each).
+#   bench/cp.sh unix:///run/berth/berth.sock [unix:///tmp/refdocker/docker.sock]
+# Then the same through the API alone (curl: PUT of a prebuilt tar, GET to /dev/null), which leaves out the
+# CLI's own tar writing and extraction, the floor both engines share.
+# Env: N (rounds, default 3), MB (directory size, default 100), FILES (number of files, default 200),
+#      DOCKER (CLI, default docker), CAND_IMAGE / REF_IMAGE (default busybox / busybox:local).
+set -euo pipefail
+CAND=${1:?usage: cp.sh CANDIDATE_SOCKET [REFERENCE_SOCKET]}
+REF=${2:-}
+N=${N:-3}
+MB=${MB:-100}
+FILES=${FILES:-200}
+DOCKER=${DOCKER:-docker}
+CAND_IMAGE=${CAND_IMAGE:-busybox}
+REF_IMAGE=${REF_IMAGE:-busybox:local}
+
+work=$(mktemp -d /tmp/berth-bench-cp-XXXXXX)
+containers=()
+cleanup() {
+  for c in "${containers[@]}"; do DOCKER_HOST=${c%%|*} "$DOCKER" rm -f "${c##*|}" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- the data: FILES files of random bytes, MB in total, in two levels of directories -------------
+per=$((MB * 1024 * 1024 / FILES))
+mkdir -p "$work/src/payload"
+for i in $(seq "$FILES"); do
+  d="$work/src/payload/d$((i % 10))"
+  mkdir -p "$d"
+  head -c "$per" /dev/urandom >"$d/f$i.bin"
+done
+bytes=$(du -sb "$work/src/payload" | cut -f1)
+tar -C "$work/src" -cf "$work/payload.tar" payload
+echo "payload: $FILES files, $((bytes / 1000000)) MB"
+
+secs() { # command... -> seconds (3 decimals)
+  local s e
+  s=$(date +%s%N)
+  "$@" >/dev/null
+  e=$(date +%s%N)
+  awk -v n=$((e - s)) 'BEGIN {printf "%.3f", n / 1e9}'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN {printf "%.1f", b / 1e6 / s}'; }
+
+engines=(cand)
+[ -z "$REF" ] || engines+=(ref)
+sock() { [ "$1" = cand ] && echo "$CAND" || echo "$REF"; }
+image() { [ "$1" = cand ] && echo "$CAND_IMAGE" || echo "$REF_IMAGE"; }
+declare -A name in_t out_t api_in_t api_out_t
+for e in "${engines[@]}"; do
+  name[$e]=bench-cp-$$-$e
+  DOCKER_HOST=$(sock "$e") "$DOCKER" run -d --name "${name[$e]}" "$(image "$e")" sleep 3600 >/dev/null
+  containers+=("$(sock "$e")|${name[$e]}")
+  in_t[$e]="" out_t[$e]="" api_in_t[$e]="" api_out_t[$e]=""
+done
+api_ver() { [ "$1" = cand ] && echo v1.50 || echo v1.41; }
+sockpath() { sock "$1" | sed 's|^unix://||'; }
+
+for i in $(seq "$N"); do
+  order=("${engines[@]}")
+  [ $((i % 2)) -eq 0 ] && [ ${#order[@]} -eq 2 ] && order=("${order[1]}" "${order[0]}")
+  for e in "${order[@]}"; do
+    h=$(sock "$e")
+    DOCKER_HOST=$h "$DOCKER" exec "${name[$e]}" /bin/busybox rm -rf /payload
+    t=$(secs env DOCKER_HOST="$h" "$DOCKER" cp "$work/src/payload" "${name[$e]}:/payload")
+    in_t[$e]+="$t "
+    rm -rf "$work/out"
+    t=$(secs env DOCKER_HOST="$h" "$DOCKER" cp "${name[$e]}:/payload" "$work/out")
+    out_t[$e]+="$t "
+    got=$(du -sb "$work/out" | cut -f1)
+    [ "$got" = "$bytes" ] || { echo "$e: copied $got bytes back, expected $bytes" >&2; exit 1; }
+    DOCKER_HOST=$h "$DOCKER" exec "${name[$e]}" /bin/busybox rm -rf /payload
+    t=$(secs curl -sf -XPUT --unix-socket "$(sockpath "$e")" -H 'Transfer-Encoding: chunked' -T "$work/payload.tar" \
+      "http://localhost/$(api_ver "$e")/containers/${name[$e]}/archive?path=/")
+    api_in_t[$e]+="$t "
+    t=$(secs curl -sf --unix-socket "$(sockpath "$e")" -o /dev/null "http://localhost/$(api_ver "$e")/containers/${name[$e]}/archive?path=/payload")
+    api_out_t[$e]+="$t "
+  done
+done
+
+printf '%-10s %12s %12s %14s %14s\n' engine 'cp in MB/s' 'cp out MB/s' 'API PUT MB/s' 'API GET MB/s'
+declare -A in_m out_m ai_m ao_m
+med() { echo "$1" | tr ' ' '\n' | grep . | median; }
+for e in "${engines[@]}"; do
+  in_m[$e]=$(med "${in_t[$e]}") out_m[$e]=$(med "${out_t[$e]}") ai_m[$e]=$(med "${api_in_t[$e]}") ao_m[$e]=$(med "${api_out_t[$e]}")
+  label=$([ "$e" = cand ] && echo berth || echo reference)
+  printf '%-10s %12s %12s %14s %14s\n' "$label" "$(mbps "${in_m[$e]}")" "$(mbps "${out_m[$e]}")" "$(mbps "${ai_m[$e]}")" "$(mbps "${ao_m[$e]}")"
+done
+if [ -n "$REF" ]; then
+  awk -v ci="${in_m[cand]}" -v ri="${in_m[ref]}" -v co="${out_m[cand]}" -v ro="${out_m[ref]}" \
+    -v ai="${ai_m[cand]}" -v ar="${ai_m[ref]}" -v oi="${ao_m[cand]}" -v or="${ao_m[ref]}" \
+    'BEGIN {printf "speed-up: docker cp in %.2fx, out %.2fx; API PUT %.2fx, GET %.2fx\n", ri / ci, ro / co, ar / ai, or / oi}'
+fi
