@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { TestDaemon, dockerBinary, eventually, sleep } from './harness';
 
@@ -329,6 +332,24 @@ test('resize publishes height and width', async () => {
   await sleep(1100);
   const r = await d.docker(['events', '--since', since, '--until', '0s', '--filter', 'event=resize', '--format', '{{json .Actor.Attributes}}']);
   assert.equal(r.stdout, '{"height":"10","image":"busybox","name":"box","team":"obs","width":"20"}\n');
+});
+
+test('docker cp publishes archive-path and extract-to-dir', async () => {
+  const since = (Date.now() / 1000).toFixed(3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obs-cp-'));
+  try {
+    assert.equal((await d.docker(['cp', 'box:/etc/hostname', path.join(dir, 'h')])).code, 0);
+    const put = await d.docker(['cp', path.join(dir, 'h'), 'box:/tmp/']);
+    assert.equal(put.code, 0, put.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await sleep(1100);
+  const r = await d.docker(['events', '--since', since, '--until', '0s', '--filter', 'container=box', '--format', '{{.Action}} {{json .Actor.Attributes}}']);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean), [
+    'archive-path {"image":"busybox","name":"box","team":"obs"}',
+    'extract-to-dir {"image":"busybox","name":"box","team":"obs"}',
+  ]);
 });
 
 test('events streams live events to a following client', async () => {

@@ -23,6 +23,7 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       ctx.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar', [STAT_HEADER]: statHeader(stat) });
       return ctx.res;
     });
+    engine.events.container(engine.containers.get(ctx.param('id')), 'archive-path');
   });
 
   r.put('/containers/{id}/archive', async (ctx) => {
@@ -30,6 +31,7 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
+    engine.events.container(engine.containers.get(ctx.param('id')), 'extract-to-dir');
     ctx.sendStatus(200);
   });
 
