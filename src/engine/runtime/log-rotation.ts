@@ -82,16 +82,29 @@ interface Watched {
   logPath: string;
   ctlFifo: string;
   rotation: LogRotation;
+  /** Size and time at the last check (growth estimate). */
+  lastSize?: number;
+  lastAt?: number;
 }
 
 const STATE_FILE = 'log-rotation.json';
 
-/** Checks the logs of running containers once a second and rotates those past their size. */
+/**
+ * Checks the logs of running containers (once a second, sooner for a log growing fast enough to reach
+ * its max-size before then) and rotates those past their size.
+ */
 export class LogRotator {
   private readonly watched = new Map<string, Watched>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly intervalMs = 1000) {}
+  /**
+   * `intervalMs` between checks; after a tick that rotated something the next check comes after `hotMs`,
+   * so a container writing faster than max-size per interval overshoots by at most `hotMs` of output.
+   */
+  constructor(
+    private readonly intervalMs = 1000,
+    private readonly hotMs = 100,
+  ) {}
 
   /** Starts watching a container's log; the settings are kept in its bundle so a restarted daemon resumes. */
   watch(id: string, bundle: string, logPath: string, rotation: LogRotation): void {
@@ -110,7 +123,7 @@ export class LogRotator {
   unwatch(id: string): void {
     this.watched.delete(id);
     if (this.watched.size === 0 && this.timer) {
-      clearInterval(this.timer);
+      clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
@@ -135,37 +148,56 @@ export class LogRotator {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.watched.clear();
   }
 
   private ensureTimer(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      for (const [id, w] of this.watched) this.check(id, w);
-    }, this.intervalMs);
+    this.schedule(this.intervalMs);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      let next = this.intervalMs;
+      for (const [id, w] of this.watched) next = Math.min(next, this.check(id, w));
+      if (this.watched.size) this.schedule(Math.max(this.hotMs, next));
+    }, ms);
     this.timer.unref();
   }
 
-  private check(id: string, w: Watched): void {
+  /**
+   * Rotates the log when it is past max-size. Returns when this log wants its next check: soon when it
+   * grows fast enough to reach max-size before the regular interval (estimated from its growth).
+   */
+  private check(id: string, w: Watched): number {
     // The bundle (and its ctl fifo) goes when the container's runtime state is cleaned up.
     if (!fs.existsSync(w.ctlFifo)) {
       this.unwatch(id);
-      return;
+      return this.intervalMs;
     }
     let size: number;
     try {
       size = fs.statSync(w.logPath).size;
     } catch {
-      return;
+      return this.intervalMs;
     }
-    if (size < w.rotation.maxSize) return;
-    try {
-      rotateLog(w.logPath, w.rotation.maxFiles, w.ctlFifo);
-    } catch (err) {
-      log.warn('log rotation failed', { id, error: (err as Error).message });
+    const now = Date.now();
+    const rate = w.lastAt !== undefined && size >= (w.lastSize ?? 0) && now > w.lastAt ? (size - w.lastSize!) / (now - w.lastAt) : 0;
+    w.lastSize = size;
+    w.lastAt = now;
+    if (size >= w.rotation.maxSize) {
+      try {
+        rotateLog(w.logPath, w.rotation.maxFiles, w.ctlFifo);
+        w.lastSize = 0;
+      } catch (err) {
+        log.warn('log rotation failed', { id, error: (err as Error).message });
+      }
+      return this.hotMs;
     }
+    return rate > 0 ? (w.rotation.maxSize - size) / rate : this.intervalMs;
   }
 }
 
