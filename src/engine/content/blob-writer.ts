@@ -9,6 +9,9 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/** Moves a finished temp file into the store; calls `beforePlace` under the digest's lock. */
+export type PlaceFn = (digest: string, tempPath: string, beforePlace?: (digest: string) => void) => Promise<void>;
+
 export interface CommittedBlob {
   digest: string;
   size: number;
@@ -27,10 +30,10 @@ export class BlobWriter {
   private constructor(
     private readonly fh: fsp.FileHandle,
     private readonly tempPath: string,
-    private readonly place: (digest: string, tempPath: string) => Promise<void>,
+    private readonly place: PlaceFn,
   ) {}
 
-  static async create(tempPath: string, place: (digest: string, tempPath: string) => Promise<void>): Promise<BlobWriter> {
+  static async create(tempPath: string, place: PlaceFn): Promise<BlobWriter> {
     const fh = await fsp.open(tempPath, 'wx', 0o644);
     return new BlobWriter(fh, tempPath, place);
   }
@@ -50,7 +53,11 @@ export class BlobWriter {
   }
 
   /** Verifies (when `expected` is given), makes the blob durable and moves it into the store. */
-  async commit(expected?: string): Promise<CommittedBlob> {
+  /**
+   * `beforePlace` learns the digest before the blob becomes visible in the store, so a caller
+   * can protect it (pin it) with no gap in which a concurrent deletion could take it.
+   */
+  async commit(expected?: string, beforePlace?: (digest: string) => void): Promise<CommittedBlob> {
     if (this.done) throw new Error('blob writer is closed');
     this.done = true;
     const digest = SHA256_PREFIX + this.hash.digest('hex');
@@ -60,7 +67,7 @@ export class BlobWriter {
       }
       await this.fh.sync();
       await this.fh.close();
-      await this.place(digest, this.tempPath);
+      await this.place(digest, this.tempPath, beforePlace);
     } catch (err) {
       await this.fh.close().catch(() => undefined);
       await fsp.rm(this.tempPath, { force: true });

@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDirSync } from '../../util/atomic';
 import { BlobWriter, CommittedBlob } from './blob-writer';
+import { KeyedLock } from './keyed-lock';
 import { SHA256_PREFIX, assertDigest, digestHex } from './digest';
 
 /**
@@ -12,12 +13,13 @@ import { SHA256_PREFIX, assertDigest, digestHex } from './digest';
  * so a blob file's name always is the sha256 of its bytes. Temp files live in `<root>/ingest`
  * and are removed on open (left there by a crash).
  *
- * Reference counting and garbage collection are the callers' business for now: the image
- * service passes the set of digests it still needs to `retainOnly`.
+ * What a blob is used for is the callers' business: the image service decides what to delete
+ * (`deleteIf`, and `retainOnly` at start-up). Placing and deleting one digest never overlap.
  */
 export class ContentStore {
   private readonly blobDir: string;
   private readonly ingestDir: string;
+  private readonly locks = new KeyedLock();
 
   private constructor(readonly root: string) {
     this.blobDir = path.join(root, 'sha256');
@@ -60,7 +62,7 @@ export class ContentStore {
 
   async createWriter(): Promise<BlobWriter> {
     const temp = path.join(this.ingestDir, crypto.randomBytes(12).toString('hex'));
-    return BlobWriter.create(temp, (digest, tempPath) => this.place(digest, tempPath));
+    return BlobWriter.create(temp, (digest, tempPath, beforePlace) => this.place(digest, tempPath, beforePlace));
   }
 
   /** Stores a small blob held in memory (configs, manifests); returns its digest. */
@@ -95,7 +97,20 @@ export class ContentStore {
   }
 
   async delete(digest: string): Promise<void> {
-    await fsp.rm(this.blobPath(assertDigest(digest)), { force: true });
+    await this.locks.run(digest, () => fsp.rm(this.blobPath(assertDigest(digest)), { force: true }));
+  }
+
+  /**
+   * Deletes the blob if `stillUnused()`, asked under the digest's lock: a writer placing the
+   * same digest meanwhile (and pinning it in its `beforePlace`) is either fully before or
+   * fully after, so a check and the deletion can never straddle a new copy.
+   */
+  async deleteIf(digest: string, stillUnused: () => boolean): Promise<boolean> {
+    return this.locks.run(digest, async () => {
+      if (!stillUnused()) return false;
+      await fsp.rm(this.blobPath(assertDigest(digest)), { force: true });
+      return true;
+    });
   }
 
   /** Deletes every blob not in `keep`; returns the deleted digests. */
@@ -109,9 +124,12 @@ export class ContentStore {
     return removed;
   }
 
-  private async place(digest: string, tempPath: string): Promise<void> {
-    // Renaming over an existing blob is harmless: same name, same bytes.
-    await fsp.rename(tempPath, this.blobPath(digest));
-    fsyncDirSync(this.blobDir);
+  private place(digest: string, tempPath: string, beforePlace?: (digest: string) => void): Promise<void> {
+    return this.locks.run(digest, async () => {
+      beforePlace?.(digest);
+      // Renaming over an existing blob is harmless: same name, same bytes.
+      await fsp.rename(tempPath, this.blobPath(digest));
+      fsyncDirSync(this.blobDir);
+    });
   }
 }

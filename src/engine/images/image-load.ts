@@ -61,8 +61,9 @@ export async function loadImages(
     const archive = await ImageArchive.read(input, {
       ingest: async (stream, expected) => {
         if (expected) releases.push(target.pins.pin([expected]));
-        const member = await ingestMember(target.content, target.layers, stream, expected);
-        releases.push(target.pins.pin([member.blob.digest]));
+        const member = await ingestMember(target.content, target.layers, stream, expected, (digest) =>
+          releases.push(target.pins.pin([digest])),
+        );
         storedBlobs.push(member.blob.digest);
         if (member.layer) detached.push(member.layer);
         return member;
@@ -102,7 +103,11 @@ async function loadLayers(target: LoadTarget, run: LoadRun, image: PlannedImage)
       const detached = stored ? run.archive.takeDetached(layer.member) : undefined;
       info = detached
         ? await target.layers.installDetached(detached, parent, layer.diffId, { synced: true })
-        : await target.layers.apply(run.archive.open(layer.member), parent, { expectedDiffId: layer.diffId, fromStoredBlob: stored });
+        : await target.layers.apply(run.archive.open(layer.member), parent, {
+            expectedDiffId: layer.diffId,
+            fromStoredBlob: stored,
+            beforeBlobPlaced: (diffId) => run.releases.push(target.pins.pin([diffId])),
+          });
     } catch (err) {
       if (err instanceof DiffIdMismatchError) {
         throw new InvalidArchiveError(`invalid diffID for layer ${i}: expected "${err.expected}", got "${err.actual}"`);

@@ -20,13 +20,15 @@ const PIPE_BUFFER = 4 << 20;
  * Stores one large archive member in the content store and, when it looks like a plain tar,
  * extracts it as a layer at the same time, so that loading reads the archive once and
  * extraction overlaps the upload. A member whose expected digest is already stored is only
- * hashed: its layers exist or can be extracted from the stored copy.
+ * hashed: its layers exist or can be extracted from the stored copy. `pin` is called with the
+ * digest before the blob appears in the store.
  */
 export async function ingestMember(
   content: ContentStore,
   layers: LayerStore,
   stream: AsyncIterable<Buffer>,
   expected: string | undefined,
+  pin: (digest: string) => void,
 ): Promise<IngestedMember> {
   if (expected !== undefined && content.has(expected)) return { blob: await verifyOnly(stream, expected) };
 
@@ -45,7 +47,7 @@ export async function ingestMember(
       if (pipe && !pipe.destroyed && !pipe.write(chunk)) await drainOrClose(pipe);
     }
     pipe?.end();
-    blob = await writer.commit(expected);
+    blob = await writer.commit(expected, pin);
   } catch (err) {
     await writer.abort();
     pipe?.destroy();

@@ -6,6 +6,9 @@
 export class Pins {
   private readonly counts = new Map<string, number>();
 
+  /** `onUnpinned` hears of keys whose last pin went (a deletion skipped for them may now happen). */
+  constructor(private readonly onUnpinned: (keys: string[]) => void = () => undefined) {}
+
   /** Pins `keys`; the returned function releases exactly these pins (once). */
   pin(keys: Iterable<string>): () => void {
     const held = [...keys];
@@ -14,11 +17,15 @@ export class Pins {
     return () => {
       if (released) return;
       released = true;
+      const freed: string[] = [];
       for (const k of held) {
         const n = (this.counts.get(k) ?? 1) - 1;
-        if (n <= 0) this.counts.delete(k);
-        else this.counts.set(k, n);
+        if (n <= 0) {
+          this.counts.delete(k);
+          freed.push(k);
+        } else this.counts.set(k, n);
       }
+      if (freed.length > 0) this.onUnpinned(freed);
     };
   }
 

@@ -7,7 +7,7 @@ import { sha256Digest } from '../content/digest';
 import { UnsupportedCompressionError } from '../layers/decompress';
 import { BreakoutError } from '../layers/entry-path';
 import { InvalidTarError } from '../layers/extract';
-import { chainIds } from '../layers/chain-id';
+import { chainIdOf, chainIds } from '../layers/chain-id';
 import { LayerInfo, LayerStore } from '../layers/store';
 import type { SpecialOpStrategy } from '../layers/special-files';
 import { applyChanges } from './changes';
@@ -81,7 +81,9 @@ const ID_PREFIX_RE = /^(?:sha256:)?([a-f0-9]{1,63})$/;
 export class ImageService {
   private usage: ImageUsage = NO_CONTAINERS;
   /** Blobs and layers that operations in flight have written or still read. */
-  private readonly pins = new Pins();
+  private readonly pins = new Pins((keys) => this.onUnpinned(keys));
+  /** Layers and blobs a removal skipped because they were pinned; swept once unpinned. */
+  private readonly deferred = new Set<string>();
   /** Pins of layers applied through applyLayer that no image refers to yet. */
   private readonly unclaimed = new Map<string, (() => void)[]>();
   /** Changes to images, tags and the removal of layers and blobs happen one at a time. */
@@ -126,6 +128,11 @@ export class ImageService {
     const full = FULL_ID_RE.exec(ref);
     const retained = full ? this.index.getAny(`sha256:${full[1]}`) : undefined;
     return this.toRecord(retained ?? this.getEntry(ref));
+  }
+
+  /** Resolves once the changes queued so far (including deferred removals) are done. */
+  settle(): Promise<void> {
+    return this.serial.run(() => undefined);
   }
 
   /** Tells the store which containers use which image (rmi conflicts, df, layer lifetime). */
@@ -206,13 +213,19 @@ export class ImageService {
 
   /** Extracts a layer tar on top of `parent` (chain ID or null); bad input becomes a 400. */
   async applyLayer(tar: NodeJS.ReadableStream, parent: string | null): Promise<LayerInfo> {
+    // The new layer is referenced by no image yet: it is pinned (from before its tar appears
+    // in the content store) until an image refers to it (createImage), so a concurrent rmi or
+    // prune cannot take it away in between.
+    let release: (() => void) | undefined;
     try {
-      const info = await this.layerStore.apply(tar, parent);
-      // Not referenced by any image yet: pinned until an image does (createImage), so a
-      // concurrent rmi or prune cannot take it away in between.
-      this.unclaimed.set(info.chainId, [...(this.unclaimed.get(info.chainId) ?? []), this.pins.pin([info.chainId, info.diffId])]);
+      const info = await this.layerStore.apply(tar, parent, {
+        beforeBlobPlaced: (diffId) => (release = this.pins.pin([chainIdOf(parent, diffId), diffId])),
+      });
+      if (!release) release = this.pins.pin([info.chainId, info.diffId]);
+      this.unclaimed.set(info.chainId, [...(this.unclaimed.get(info.chainId) ?? []), release]);
       return info;
     } catch (err) {
+      release?.();
       if (err instanceof InvalidTarError || err instanceof BreakoutError || err instanceof UnsupportedCompressionError) {
         throw invalidParameter(err.message);
       }
@@ -431,7 +444,7 @@ export class ImageService {
     }
     this.index.delete(id);
     this.index.save();
-    if (!this.pins.has(id)) await this.content.delete(id);
+    await this.deleteBlobIfUnused(id);
     return this.releaseLayers([...entry.chainIds].reverse());
   }
 
@@ -441,10 +454,14 @@ export class ImageService {
     const used = new Set(this.index.allWithRetained().flatMap((e) => e.chainIds));
     const removed: string[] = [];
     for (const chainId of candidates) {
-      if (used.has(chainId) || this.pins.has(chainId)) continue;
       const info = this.layerStore.get(chainId);
-      if (!info) continue;
-      await this.layerStore.remove(chainId);
+      if (!info || used.has(chainId)) continue;
+      const gone = await this.layerStore.removeIf(chainId, () => {
+        if (!this.pins.has(chainId)) return true;
+        this.deferred.add(chainId);
+        return false;
+      });
+      if (!gone) continue;
       removed.push(chainId);
       await this.deleteBlobIfUnused(info.diffId);
     }
@@ -452,9 +469,25 @@ export class ImageService {
   }
 
   private async deleteBlobIfUnused(digest: string): Promise<void> {
-    if (this.pins.has(digest) || this.index.getAny(digest)) return;
-    if (this.layerStore.list().some((l) => l.diffId === digest)) return;
-    await this.content.delete(digest);
+    await this.content.deleteIf(digest, () => {
+      if (this.index.getAny(digest)) return false;
+      if (this.layerStore.list().some((l) => l.diffId === digest)) return false;
+      if (this.pins.has(digest)) {
+        this.deferred.add(digest);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  private onUnpinned(keys: string[]): void {
+    if (!keys.some((k) => this.deferred.has(k))) return;
+    void this.serial.run(async () => {
+      const items = [...this.deferred].filter((k) => !this.pins.has(k));
+      for (const k of items) this.deferred.delete(k);
+      await this.releaseLayers(items.filter((k) => this.layerStore.has(k)));
+      for (const k of items) await this.deleteBlobIfUnused(k);
+    });
   }
 
   private tagImage(id: string, ref: ParsedReference): void {

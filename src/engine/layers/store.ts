@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDirSync, readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
 import { DigestMismatchError } from '../content/blob-writer';
+import { KeyedLock } from '../content/keyed-lock';
 import type { ContentStore } from '../content/store';
 import { digestHex, isDigest, SHA256_PREFIX } from '../content/digest';
 import { chainIdOf } from './chain-id';
@@ -28,6 +29,8 @@ export interface ApplyOptions {
    * stored), so hashing it again is skipped.
    */
   fromStoredBlob?: boolean;
+  /** Learns the diff ID before the layer's tar appears in the content store (to pin it). */
+  beforeBlobPlaced?: (diffId: string) => void;
 }
 
 export class DiffIdMismatchError extends Error {
@@ -60,6 +63,8 @@ const TEMP_DIR = '.tmp';
  */
 export class LayerStore {
   private readonly layers = new Map<string, LayerInfo>();
+  /** Installing and removing one chain ID never overlap. */
+  private readonly locks = new KeyedLock();
 
   private constructor(
     readonly root: string,
@@ -118,7 +123,7 @@ export class LayerStore {
     const diffDir = path.join(temp, 'diff');
     await fsp.mkdir(diffDir, { recursive: true, mode: 0o755 });
 
-    const blob = await this.diffSink(opts.expectedDiffId, opts.fromStoredBlob === true);
+    const blob = await this.diffSink(opts.expectedDiffId, opts.fromStoredBlob === true, opts.beforeBlobPlaced);
     try {
       const tarStream = await decompressed(input);
       const { size } = await extractTar(tarStream, diffDir, {
@@ -175,31 +180,21 @@ export class LayerStore {
   }
 
   /**
-   * Where the uncompressed tar goes while it is extracted: into a new blob, or, when the
-   * expected diff ID is already stored, only through a hash to check it.
+   * Where the uncompressed tar goes while it is extracted: into a blob (written even if the
+   * digest is stored already, so that it is placed, and pinned through `beforePlace`, under the
+   * content store's lock rather than relied on while a deletion may be under way), or nowhere
+   * when the input is that very stored blob (`trusted`, pinned by the caller).
    */
-  private async diffSink(expected: string | undefined, trusted: boolean): Promise<DiffSink> {
+  private async diffSink(expected: string | undefined, trusted: boolean, beforePlace?: (digest: string) => void): Promise<DiffSink> {
     if (expected !== undefined && trusted && this.content.has(expected)) {
       return { write: async () => undefined, commit: async () => expected, abort: async () => undefined };
-    }
-    if (expected !== undefined && this.content.has(expected)) {
-      const hash = crypto.createHash('sha256');
-      return {
-        write: async (chunk) => void hash.update(chunk),
-        commit: async () => {
-          const digest = SHA256_PREFIX + hash.digest('hex');
-          if (digest !== expected) throw new DiffIdMismatchError(expected, digest);
-          return digest;
-        },
-        abort: async () => undefined,
-      };
     }
     const writer = await this.content.createWriter();
     return {
       write: (chunk) => writer.write(chunk),
       commit: async () => {
         try {
-          return (await writer.commit(expected)).digest;
+          return (await writer.commit(expected, beforePlace)).digest;
         } catch (err) {
           if (err instanceof DigestMismatchError) throw new DiffIdMismatchError(err.expected, err.actual);
           throw err;
@@ -210,9 +205,21 @@ export class LayerStore {
   }
 
   async remove(chainId: string): Promise<void> {
-    if (!isDigest(chainId)) return;
-    this.layers.delete(chainId);
-    await removeTree(this.layerPath(chainId), path.join(this.root, TEMP_DIR));
+    await this.removeIf(chainId, () => true);
+  }
+
+  /**
+   * Removes the layer if `stillUnused()`, asked under the layer's lock: an install of the same
+   * chain ID meanwhile is either fully before or fully after it.
+   */
+  async removeIf(chainId: string, stillUnused: () => boolean): Promise<boolean> {
+    if (!isDigest(chainId)) return false;
+    return this.locks.run(chainId, async () => {
+      if (!this.layers.has(chainId) || !stillUnused()) return false;
+      this.layers.delete(chainId);
+      await removeTree(this.layerPath(chainId), path.join(this.root, TEMP_DIR));
+      return true;
+    });
   }
 
   /** Removes every layer not in `keep`; returns the removed chain IDs. */
@@ -232,7 +239,11 @@ export class LayerStore {
     return removed;
   }
 
-  private async install(temp: string, info: LayerInfo, synced = false): Promise<LayerInfo> {
+  private install(temp: string, info: LayerInfo, synced = false): Promise<LayerInfo> {
+    return this.locks.run(info.chainId, () => this.installLocked(temp, info, synced));
+  }
+
+  private async installLocked(temp: string, info: LayerInfo, synced: boolean): Promise<LayerInfo> {
     const existing = this.layers.get(info.chainId);
     if (existing) {
       await fsp.rm(temp, { recursive: true, force: true });
