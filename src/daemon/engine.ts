@@ -8,6 +8,7 @@ import { IsolatedNetworking } from '../engine/containers/networking';
 import { ContainerStore } from '../engine/containers/store';
 import { EventBus } from '../engine/events/bus';
 import { OomWatcher } from '../engine/events/oom-watch';
+import { wireVolumeMountEvents, type VolumeMountLike } from '../engine/events/volume-events';
 import { ImageService } from '../engine/images/service';
 import { ContainerRuntime } from '../engine/runtime/runtime';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -51,6 +52,7 @@ export class Engine {
     store.load();
     events.setContainerResolver((id) => store.find(id));
     new OomWatcher(events, (id) => runtime.paths.persistDir(id)).watchAll(store.all().filter((c) => c.State.Running).map((c) => c.Id));
+    wireVolumeMountEvents(events, (id) => (store.find(id) as { MountPoints?: VolumeMountLike[] } | undefined)?.MountPoints ?? []);
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
     volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));

@@ -352,6 +352,25 @@ test('docker cp publishes archive-path and extract-to-dir', async () => {
   ]);
 });
 
+test('volume mount and unmount events around a run', async () => {
+  const since = (Date.now() / 1000).toFixed(3);
+  const run = await d.docker(['run', '--rm', '--name', 'vol', '-v', 'obsvol:/data', '-v', '/tmp:/h:ro', 'busybox', 'true']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await d.docker(['volume', 'rm', 'obsvol'])).code, 0);
+  await sleep(1100);
+  const r = await d.docker(['events', '--since', since, '--until', '0s', '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}']);
+  const lines = r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/[0-9a-f]{64}/g, 'ID'));
+  assert.deepEqual(lines, [
+    'create obsvol {"driver":"local"}',
+    'mount obsvol {"container":"ID","destination":"/data","driver":"local","propagation":"","read/write":"true"}',
+    'unmount obsvol {"container":"ID","driver":"local"}',
+    'destroy obsvol {"driver":"local"}',
+  ]);
+  const all = await d.docker(['events', '--since', since, '--until', '0s', '--format', '{{.Type}} {{.Action}}']);
+  const order = all.stdout.split('\n').filter((l) => /^(volume (mount|unmount)|container (start|die))$/.test(l));
+  assert.deepEqual(order, ['volume mount', 'container start', 'container die', 'volume unmount']);
+});
+
 test('events streams live events to a following client', async () => {
   const child = spawn(dockerBinary(), ['events', '--filter', 'container=live', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], { env: d.clientEnv() });
   let out = '';

@@ -98,3 +98,29 @@ test('/events since/until: unix seconds with a fraction, moby\'s errors otherwis
   assert.throws(() => parseEventTime('1.5x'), /parsing "5x": invalid syntax/);
   assert.throws(() => parseEventTime('2026-11-29T13:00:00Z'), /parsing "2026-11-29T13:00:00Z"/);
 });
+
+test('volume mount events come just before start, unmount after die', async () => {
+  const { wireVolumeMountEvents } = await import('../../src/engine/events/volume-events');
+  const bus = new EventBus();
+  wireVolumeMountEvents(bus, (id) =>
+    id === 'c1'
+      ? [
+          { Type: 'volume', Name: 'v1', Destination: '/data', Driver: 'local', RW: false, Propagation: '' },
+          { Type: 'bind', Destination: '/h', RW: true },
+        ]
+      : [],
+  );
+  bus.publish('container', 'start', 'c1');
+  bus.publish('container', 'die', 'c1', { exitCode: '0' });
+  bus.publish('container', 'start', 'c2');
+  assert.deepEqual(
+    bus.replay(0).map((e) => `${e.Type} ${e.Action} ${e.Actor.ID} ${JSON.stringify(e.Actor.Attributes)}`),
+    [
+      'volume mount v1 {"container":"c1","destination":"/data","driver":"local","propagation":"","read/write":"false"}',
+      'container start c1 {}',
+      'container die c1 {"exitCode":"0"}',
+      'volume unmount v1 {"container":"c1","driver":"local"}',
+      'container start c2 {}',
+    ],
+  );
+});

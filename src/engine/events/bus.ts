@@ -43,9 +43,17 @@ export class EventBus {
   /** What container events need of containers seen so far, for events published after the record is gone. */
   private readonly known = new Map<string, ContainerLike>();
   private readonly oomReported = new Map<string, EngineEvent>();
+  private readonly before = new Map<string, Array<(id: string) => void>>();
 
   constructor(private readonly limit = REPLAY_LIMIT) {
     this.emitter.setMaxListeners(0);
+  }
+
+  /** Runs `fn` (which may publish events of its own) just before each container event with this action. */
+  beforeContainerEvent(action: string, fn: (id: string) => void): void {
+    const list = this.before.get(action) ?? [];
+    list.push(fn);
+    this.before.set(action, list);
   }
 
   /**
@@ -75,6 +83,13 @@ export class EventBus {
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
     if (type === 'container') {
+      for (const fn of this.before.get(action) ?? []) {
+        try {
+          fn(id);
+        } catch {
+          /* a derived event must never stop the one it precedes */
+        }
+      }
       // One `oom` per run of a container, whether the OOM watcher or the exit path saw it first.
       if (action === 'start') this.oomReported.delete(id);
       else if (action === 'oom') {
