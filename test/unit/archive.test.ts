@@ -1,0 +1,110 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { after, test } from 'node:test';
+import { extractInto, goFileMode, rfc3339Nano } from '../../src/engine/containers/archive';
+import { TarReader, type TarHeader } from '../../src/engine/containers/archive-untar';
+import { writeTreeTar } from '../../src/engine/layers/tar-writer';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-arch-'));
+  dirs.push(d);
+  return d;
+};
+/** Feeds `buf` in pieces of `piece` bytes, as HTTP bodies arrive. */
+const pieces = (buf: Buffer, piece: number) => Readable.from((function* () {
+  for (let i = 0; i < buf.length; i += piece) yield buf.subarray(i, i + piece);
+})());
+
+test('Go FileMode bits and RFC 3339 times of the stat header', () => {
+  assert.equal(goFileMode({ mode: 0o40755 }), 2147484141);
+  assert.equal(goFileMode({ mode: 0o120777 }), 134218239);
+  assert.equal(goFileMode({ mode: 0o100644 }), 420);
+  assert.equal(goFileMode({ mode: 0o104755 }), 2 ** 23 + 0o755);
+  assert.equal(goFileMode({ mode: 0o41777 }), 2 ** 31 + 2 ** 20 + 0o777);
+  assert.equal(rfc3339Nano(1795434535_481471440n), '2026-11-23T11:48:55.48147144Z');
+  assert.equal(rfc3339Nano(1795434535_000000000n), '2026-11-23T11:48:55Z');
+});
+
+test('the tar reader handles ustar, GNU and PAX long names in any piece size', () => {
+  const src = tmp();
+  const long = `${'d'.repeat(60)}/${'e'.repeat(60)}`;
+  fs.mkdirSync(path.join(src, long), { recursive: true });
+  fs.writeFileSync(path.join(src, long, 'f'.repeat(90)), 'x'.repeat(1000));
+  fs.symlinkSync('t'.repeat(150), path.join(src, 'ln'));
+  for (const format of ['gnu', 'pax', 'ustar']) {
+    if (format === 'ustar') fs.rmSync(path.join(src, 'ln'));
+    const tar = execFileSync('tar', ['-c', `--format=${format}`, '-C', src, '.'], { maxBuffer: 1 << 24 });
+    for (const piece of [1, 7, 512, 100000]) {
+      const seen: Array<[string, string, number]> = [];
+      const r = new TarReader((h: TarHeader) => {
+        seen.push([h.type, h.name, h.size]);
+        let n = 0;
+        return { write: (b) => (n += b.length), end: () => assert.equal(n, h.size) };
+      });
+      for (let i = 0; i < tar.length && !r.done; i += piece) r.push(tar.subarray(i, i + piece));
+      assert.ok(r.done, `${format}/${piece}`);
+      assert.ok(seen.some(([t, n, s]) => t === 'file' && n === `./${long}/${'f'.repeat(90)}` && s === 1000), `${format}/${piece}`);
+    }
+  }
+  assert.throws(() => new TarReader(() => undefined).push(Buffer.alloc(512, 1)), /invalid tar header/);
+});
+
+test('extraction stays inside the root: absolute and .. symlinks, .. names, replaced symlinks', async () => {
+  const root = tmp();
+  const outside = tmp();
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.symlinkSync(outside, path.join(root, 'abs'));
+  fs.symlinkSync('../../../../../../..' + outside, path.join(root, 'rel'));
+  fs.symlinkSync(path.join(outside, 'target'), path.join(root, 'etc', 'passwd'));
+  const src = tmp();
+  fs.writeFileSync(path.join(src, 'f'), 'payload');
+  const mk = (args: string[]) => execFileSync('tar', ['-c', '-C', src, ...args], { maxBuffer: 1 << 20 });
+  await extractInto(root, '/abs', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false });
+  await extractInto(root, '/rel', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false });
+  await extractInto(root, '/etc', pieces(mk(['--transform', 's|^f|passwd|', 'f']), 100), { noOverwriteDirNonDir: false, copyUIDGID: false });
+  await assert.rejects(
+    extractInto(root, '/', pieces(mk(['--transform', 's|^f|../../../escape|', 'f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false }),
+    /Error processing tar file/,
+  );
+  assert.deepEqual(fs.readdirSync(outside), [], 'nothing written outside');
+  assert.equal(fs.readFileSync(path.join(root, outside, 'f'), 'utf8'), 'payload', 'the absolute link resolved inside the root');
+  assert.equal(fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8'), 'payload', 'a symlink is replaced, not written through');
+  assert.ok(!fs.lstatSync(path.join(root, 'etc/passwd')).isSymbolicLink());
+});
+
+test('owners: root without copyUIDGID, the archive\'s with it; dir over file refused with noOverwriteDirNonDir', async () => {
+  const root = tmp();
+  const src = tmp();
+  fs.mkdirSync(path.join(src, 'd'));
+  fs.writeFileSync(path.join(src, 'd/x'), 'x');
+  fs.chownSync(path.join(src, 'd/x'), 1234, 4321);
+  const tar = execFileSync('tar', ['-c', '-C', src, 'd']);
+  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: false });
+  assert.equal(fs.statSync(path.join(root, 'd/x')).uid, 0);
+  fs.rmSync(path.join(root, 'd'), { recursive: true });
+  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: true });
+  assert.deepEqual([fs.statSync(path.join(root, 'd/x')).uid, fs.statSync(path.join(root, 'd/x')).gid], [1234, 4321]);
+  fs.rmSync(path.join(root, 'd'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'd'), 'file');
+  await assert.rejects(extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: false }), /cannot overwrite non-directory "\/d" with directory "\/"/);
+});
+
+test('layer tars from an upper dir: overlay whiteouts and opaque dirs become OCI entries', async () => {
+  const upper = tmp();
+  fs.mkdirSync(path.join(upper, 'etc'));
+  fs.writeFileSync(path.join(upper, 'etc/new'), 'n');
+  execFileSync('mknod', [path.join(upper, 'etc/gone'), 'c', '0', '0']);
+  fs.mkdirSync(path.join(upper, 'opq'));
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await writeTreeTar(upper, '', out, { overlayWhiteouts: true, opaqueDirs: new Set([path.join(upper, 'opq')]) });
+  const names = execFileSync('tar', ['-t'], { input: Buffer.concat(chunks) }).toString().split('\n').filter(Boolean);
+  assert.deepEqual(names, ['etc/', 'etc/.wh.gone', 'etc/new', 'opq/', 'opq/.wh..wh..opq']);
+});
