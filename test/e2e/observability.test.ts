@@ -440,6 +440,11 @@ test('docker inspect finds containers and images, and says so when nothing match
   assert.equal(c[0].Id, boxId);
   const i = JSON.parse((await d.docker(['inspect', 'busybox'])).stdout);
   assert.match(i[0].Id, /^sha256:/);
+  assert.equal((await d.docker(['volume', 'create', 'inspectvol'])).code, 0);
+  const v = JSON.parse((await d.docker(['inspect', 'inspectvol'])).stdout);
+  assert.equal(v[0].Name, 'inspectvol');
+  assert.equal(v[0].Driver, 'local');
+  assert.equal((await d.docker(['volume', 'rm', 'inspectvol'])).code, 0);
   const both = await d.docker(['inspect', '--format', '{{.Id}}', 'box', 'busybox']);
   assert.equal(both.stdout.trim().split('\n').length, 2);
   const none = await d.docker(['inspect', 'no-such-thing']);
