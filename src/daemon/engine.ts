@@ -64,7 +64,7 @@ export class Engine {
     health.init();
     const engine = new Engine(config, images, containers, execs, runtime, events, health);
     engine.volumes = volumes;
-    engine.archive = new ContainerArchive({ store, snapshots, images, runtime });
+    engine.archive = new ContainerArchive({ store, snapshots, images, runtime, lock: (id, fn) => containers.withLock(id, fn) });
     engine.commits = new ContainerCommits({
       store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
     });

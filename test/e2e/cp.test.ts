@@ -145,6 +145,20 @@ test('cp works on stopped containers, through volumes and binds, both ways', asy
   await ok(['volume', 'rm', 'cpvol']);
 });
 
+test('cp and start of a stopped container at the same time: both work, nothing stays mounted', async () => {
+  await ok(['create', '--name', 'race', 'busybox', 'sh', '-c', 'cat /in/* > /dev/null; sleep 0.1']);
+  const f = path.join(work, 'race.txt');
+  fs.writeFileSync(f, 'race\n');
+  for (let i = 0; i < 4; i++) {
+    const [cp, start] = await Promise.all([d.docker(['cp', f, `race:/r${i}`]), d.docker(['start', '-a', 'race'])]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(start.code, 0, start.stderr);
+  }
+  const names = (await ok(['cp', 'race:/', '-'])).match(/r[0-3]/g) ?? [];
+  assert.deepEqual([...new Set(names)].sort(), ['r0', 'r1', 'r2', 'r3']);
+  await ok(['rm', '-f', 'race']);
+});
+
 test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family)', async () => {
   const secretDir = fs.mkdtempSync(path.join(d.root, 'secret-'));
   fs.writeFileSync(path.join(secretDir, 'secret'), 'HOSTSECRET\n');

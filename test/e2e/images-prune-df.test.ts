@@ -109,6 +109,10 @@ test('system df: layer sizes from the store, shared sizes, container counts and 
   assert.equal(c.SizeRw, 12345);
   assert.equal(c.SizeRootFs, 12345 + busybox.Size);
   assert.deepEqual([df.Volumes, df.BuildCache], [[], []]);
+  const listed = JSON.parse((await d.api('GET', '/v1.50/images/json?shared-size=1')).body) as { RepoTags: string[]; SharedSize: number }[];
+  assert.equal(listed.find((i) => i.RepoTags.includes('rt/df-a:1'))!.SharedSize, 3000);
+  const plain = JSON.parse((await d.api('GET', '/v1.50/images/json')).body) as { SharedSize: number }[];
+  assert.ok(plain.every((i) => i.SharedSize === -1));
 
   r = await d.docker(['system', 'df']);
   assert.equal(r.code, 0, r.stderr);

@@ -7,7 +7,7 @@ export function registerImageRoutes(r: Router, engine: Engine): void {
   const images = engine.images;
 
   r.get('/images/json', (ctx) => {
-    ctx.sendJson(200, images.list({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query) }));
+    ctx.sendJson(200, images.list({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query), sharedSize: boolParam(ctx.query, 'shared-size') }));
   });
 
   r.get('/images/get', (ctx) => save(ctx, ctx.query.getAll('names')));

@@ -28,6 +28,8 @@ export interface ArchiveDeps {
   snapshots: OverlaySnapshotter;
   images: ImageService;
   runtime: ContainerRuntime;
+  /** Holds off start, exit handling and removal of a container while its stopped file system is mounted. */
+  lock?: <T>(id: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface PathStat {
@@ -144,14 +146,35 @@ export class ContainerArchive {
    * container frozen if it runs. `write` asks for a writable view of a stopped container.
    */
   async withRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
-    if (c.State.Running && c.State.Pid && !c.State.Restarting) {
-      const thaw = await this.freeze(c);
-      try {
-        return await fn(`/proc/${c.State.Pid}/root`);
-      } finally {
-        await thaw();
+    if (this.isLive(c)) return this.withLiveRoot(c, fn);
+    const lock = this.d.lock ?? ((_id: string, f: () => Promise<T>) => f());
+    let live = false;
+    const result = await lock(c.Id, async () => {
+      if (this.isLive(c)) {
+        live = true;
+        return undefined as T;
       }
+      if (!this.d.store.find(c.Id)) throw notFound(`No such container: ${c.Id}`);
+      return this.withStoppedRoot(c, write, fn);
+    });
+    // Started meanwhile: it is reached through its process after all.
+    return live ? this.withLiveRoot(c, fn) : result;
+  }
+
+  private isLive(c: ContainerRecord): boolean {
+    return c.State.Running && c.State.Pid > 0 && !c.State.Restarting;
+  }
+
+  private async withLiveRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    const thaw = await this.freeze(c);
+    try {
+      return await fn(`/proc/${c.State.Pid}/root`);
+    } finally {
+      await thaw();
     }
+  }
+
+  private async withStoppedRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
     let lowers: string[] = [];
     try {
       lowers = this.d.images.lowerDirs(c.Image);

@@ -671,6 +671,11 @@ export class ContainerService {
     return { ...view, Mounts: mountsView(c) };
   }
 
+  /** Runs `fn` while no start, exit or removal of the container can happen (cp and commit of stopped containers). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(id, fn);
+  }
+
   get(ref: string): ContainerRecord {
     return this.store.get(ref);
   }

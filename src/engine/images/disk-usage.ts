@@ -22,10 +22,10 @@ export interface ImageDiskUsage {
  * that other images use too; Containers counts the containers created from it.
  */
 export function diskUsage(src: DiskUsageSource): ImageDiskUsage {
-  const layerRefs = new Map<string, number>();
-  for (const e of src.entries) for (const c of e.chainIds) layerRefs.set(c, (layerRefs.get(c) ?? 0) + 1);
+  const layerRefs = countLayerRefs(src.entries);
   let layersSize = 0;
   for (const chainId of layerRefs.keys()) layersSize += src.layerSize(chainId);
+  const shared = sharedSizes(src.entries, src.layerSize, layerRefs);
 
   const containerCount = new Map<string, number>();
   for (const c of src.containers) containerCount.set(c.imageId, (containerCount.get(c.imageId) ?? 0) + 1);
@@ -35,7 +35,6 @@ export function diskUsage(src: DiskUsageSource): ImageDiskUsage {
     .sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created))
     .map((e) => {
       const refs = src.refsFor(e.id);
-      const shared = e.chainIds.reduce((sum, c) => sum + ((layerRefs.get(c) ?? 0) > 1 ? src.layerSize(c) : 0), 0);
       return {
         Containers: containerCount.get(e.id) ?? 0,
         Created: unixSeconds(e.config.created),
@@ -44,11 +43,22 @@ export function diskUsage(src: DiskUsageSource): ImageDiskUsage {
         ParentId: e.parent,
         RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
         RepoTags: refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString),
-        SharedSize: shared,
+        SharedSize: shared.get(e.id) ?? 0,
         Size: e.size,
       };
     });
   return { LayersSize: layersSize, Images: images };
+}
+
+function countLayerRefs(entries: ImageEntry[]): Map<string, number> {
+  const refs = new Map<string, number>();
+  for (const e of entries) for (const c of e.chainIds) refs.set(c, (refs.get(c) ?? 0) + 1);
+  return refs;
+}
+
+/** Per image, the bytes of its layers that other images use too. */
+export function sharedSizes(entries: ImageEntry[], layerSize: (chainId: string) => number, refs = countLayerRefs(entries)): Map<string, number> {
+  return new Map(entries.map((e) => [e.id, e.chainIds.reduce((sum, c) => sum + ((refs.get(c) ?? 0) > 1 ? layerSize(c) : 0), 0)]));
 }
 
 interface ContainerSummary {

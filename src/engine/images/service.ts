@@ -32,7 +32,7 @@ import { Pins, Serial } from './pins';
 import { ImageEventSink, ImageUsage, NO_CONTAINERS } from './usage';
 import { SaveImage, resolveSaveNames, writeImageArchive } from './save';
 import { LoadMessage, LoadTarget, loadImages } from './image-load';
-import { ImageDiskUsage, diskUsage, systemDiskUsage } from './disk-usage';
+import { ImageDiskUsage, diskUsage, sharedSizes, systemDiskUsage } from './disk-usage';
 import { dirSize } from '../layers/dir-size';
 
 export type { ImageConfigBody } from './config';
@@ -140,8 +140,9 @@ export class ImageService {
     this.usage = usage;
   }
 
-  list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): object[] {
-    return listImages(
+  /** `GET /images/json`; with `sharedSize` (API 1.42 `shared-size=1`) SharedSize is filled in as `system df` does. */
+  list(opts: { all?: boolean; filters?: Record<string, string[]>; sharedSize?: boolean } = {}): object[] {
+    const items = listImages(
       {
         entries: this.index.all(),
         refsFor: (id) => this.tags.refsFor(id),
@@ -149,7 +150,12 @@ export class ImageService {
         createdOf: (ref) => this.getEntry(ref).config.created ?? '',
       },
       opts,
-    );
+    ) as { Id: string; SharedSize: number }[];
+    if (opts.sharedSize) {
+      const shared = sharedSizes(this.index.all(), (c) => this.layerStore.get(c)?.size ?? 0);
+      for (const item of items) item.SharedSize = shared.get(item.Id) ?? 0;
+    }
+    return items;
   }
 
   inspect(ref: string): object {
