@@ -234,3 +234,20 @@ test('system df counts volumes: size and how many containers use them', async ()
   await ok(['rm', 'dfu']);
   await ok(['volume', 'rm', 'dfvol', 'dfidle']);
 });
+
+test('--mount keys: volume-label, volume-opt, tmpfs-mode, bind-nonrecursive, readonly tmpfs', async () => {
+  const hostDir = fs.mkdtempSync(path.join(d.root, 'nr-'));
+  const out = await ok([
+    'run', '--rm',
+    '--mount', 'type=volume,src=labelled,dst=/l,volume-label=team=db,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m',
+    '--mount', 'type=tmpfs,dst=/tm,tmpfs-mode=1770',
+    '--mount', 'type=tmpfs,dst=/tro,readonly',
+    '--mount', `type=bind,src=${hostDir},dst=/nr,bind-nonrecursive`,
+    'busybox', 'sh', '-c', 'df -k /l | tail -1; stat -c %a /tm; touch /tro/x 2>/dev/null || echo ro; grep " /nr " /proc/mounts | wc -l',
+  ]);
+  assert.match(out, /^tmpfs\s+2048\s.*\n1770\nro\n1\n$/);
+  const [v] = JSON.parse(await ok(['volume', 'inspect', 'labelled']));
+  assert.deepEqual(v.Labels, { team: 'db' });
+  assert.deepEqual(v.Options, { device: 'tmpfs', o: 'size=2m', type: 'tmpfs' });
+  await ok(['volume', 'rm', 'labelled']);
+});
