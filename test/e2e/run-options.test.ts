@@ -350,6 +350,16 @@ test('log rotation: max-size/max-file rotate the log, docker logs reads rotated 
   assert.equal(fs.existsSync(dir), false);
 
   await runFails(['--log-opt', 'foo=bar', 'busybox', 'true'], "unknown log opt 'foo' for json-file log driver");
+  await runFails(['--log-driver', 'bogus', 'busybox', 'true'], 'error looking up logging plugin bogus: plugin "bogus" not found');
+  // --log-driver none: output still reaches attached clients, nothing is stored, docker logs says so.
+  const none = await d.docker(['run', '--name', 'nolog', '--log-driver', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+  assert.deepEqual([none.code, none.stdout, none.stderr], [0, 'out\n', 'err\n']);
+  const noneId = (await d.docker(['inspect', '-f', '{{.Id}}', 'nolog'])).stdout.trim();
+  assert.deepEqual(fs.readdirSync(path.join(d.dataRoot, 'containers', noneId)).filter((f) => f.startsWith('container.log')), []);
+  const noLogs = await d.docker(['logs', 'nolog']);
+  assert.deepEqual([noLogs.code, noLogs.stderr], [1, 'Error response from daemon: configured logging driver does not support reading\n']);
+  assert.equal((await d.docker(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'nolog'])).stdout, '{"Type":"none","Config":{}}\n');
+  await d.docker(['rm', 'nolog']);
   await runFails(['--log-opt', 'max-size=abc', 'busybox', 'true'], "invalid size: 'abc'");
   await runFails(['--log-opt', 'max-file=0', 'busybox', 'true'], 'max-file cannot be less than 1');
 });

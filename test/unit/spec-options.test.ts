@@ -254,7 +254,9 @@ test('run options: stored HostConfig as moby keeps it, and create-time errors', 
   assert.equal(err({ Sysctls: { 'kernel.panic': '1' } }), 'sysctl "kernel.panic" is not in a separate kernel namespace');
   assert.equal(err({ IpcMode: 'host', Sysctls: { 'kernel.shmmax': '1' } }), 'sysctl "kernel.shmmax" not allowed in host IPC namespace');
   assert.equal(err({ LogConfig: { Type: 'json-file', Config: { 'max-file': 'x' } } }), 'strconv.Atoi: parsing "x": invalid syntax');
-  assert.equal(err({ LogConfig: { Type: 'bogus', Config: {} } }), "logger: no log driver named 'bogus' is registered");
+  assert.equal(err({ LogConfig: { Type: 'bogus', Config: {} } }), 'error looking up logging plugin bogus: plugin "bogus" not found');
+  assert.equal(err({ LogConfig: { Type: 'none', Config: { 'max-size': '1m' } } }), 'invalid logging opts for driver none');
+  assert.deepEqual(checkRunOptions({ hostConfig: { LogConfig: { Type: 'none', Config: {} } } }).hostConfig.LogConfig, { Type: 'none', Config: {} });
   assert.equal(err({}, { hostname: 'x'.repeat(65) }), `hostname "${'x'.repeat(65)}" is too long (maximum 64 bytes)`);
   assert.equal(err({}, { stopSignal: 'NOPE' }), 'Invalid signal: NOPE');
   assert.equal(err({ PidMode: 'container:gone' }, { lookupContainer: () => undefined }), 'No such container: gone');

@@ -1,5 +1,5 @@
 import type { Engine } from '../../daemon/engine';
-import { invalidParameter } from '../../util/errors';
+import { EngineError, invalidParameter } from '../../util/errors';
 import { boolParam, filtersParam, intParam } from '../http/query';
 import type { Router } from '../http/router';
 import type { CreateBody } from '../../engine/containers/create-config';
@@ -128,6 +128,7 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
     const stdout = boolParam(q, 'stdout');
     const stderr = boolParam(q, 'stderr');
     if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
+    if (c.HostConfig.LogConfig?.Type === 'none') throw new EngineError(501, 'configured logging driver does not support reading');
     const tailRaw = q.get('tail') ?? 'all';
     const tail = tailRaw === 'all' || tailRaw === '' ? undefined : Number(tailRaw);
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidParameter(`invalid value for "tail": "${tailRaw}"`);

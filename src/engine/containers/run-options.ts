@@ -149,7 +149,7 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
     if (k === '') throw invalidParameter('invalid Annotations: the empty string is not permitted as an annotation key');
   }
   const logConfig = (hc.LogConfig ?? {}) as { Type?: string; Config?: Record<string, string> | null };
-  logRotationFromConfig(logConfig);
-  hc.LogConfig = { Type: 'k8s-file', Config: { ...(logConfig.Config ?? {}) } };
+  const logging = logRotationFromConfig(logConfig);
+  hc.LogConfig = { Type: logging.driver ?? 'k8s-file', Config: { ...(logConfig.Config ?? {}) } };
   return { hostConfig: hc, warnings };
 }

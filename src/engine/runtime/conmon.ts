@@ -71,7 +71,7 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<number> {
     '--exit-dir', o.paths.exitsDir,
     '--persist-dir', o.paths.persistDir(o.id),
     '--full-attach',
-    '-l', `k8s-file:${o.logPath}`,
+    '-l', o.logRotation?.driver === 'none' ? 'none:' : `k8s-file:${o.logPath}`,
     '--log-level', 'warning',
     '--conmon-pidfile', o.paths.conmonPidFile(o.id),
     '--runtime-arg', '--root',

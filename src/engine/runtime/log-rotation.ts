@@ -15,6 +15,8 @@ export interface LogRotation {
   maxSize: number;
   /** Files kept in all, the live one included (≥ 1). */
   maxFiles: number;
+  /** `--log-driver none`: conmon keeps no log at all. */
+  driver?: 'none';
 }
 
 export const DEFAULT_LOG_ROTATION: LogRotation = { maxSize: 10 * 1024 * 1024, maxFiles: 3 };
@@ -33,8 +35,12 @@ export function parseSize(text: string): number | undefined {
 /** Validates HostConfig.LogConfig at create, with Docker's texts; returns the rotation it asks for. */
 export function logRotationFromConfig(cfg: { Type?: string; Config?: Record<string, string> | null } | undefined): LogRotation {
   const type = cfg?.Type ?? '';
-  if (!DRIVERS.has(type) && type !== 'none') throw invalidParameter(`logger: no log driver named '${type}' is registered`);
   const opts = cfg?.Config ?? {};
+  if (type === 'none') {
+    if (Object.keys(opts).length) throw invalidParameter('invalid logging opts for driver none');
+    return { maxSize: 0, maxFiles: 1, driver: 'none' };
+  }
+  if (!DRIVERS.has(type)) throw invalidParameter(`error looking up logging plugin ${type}: plugin "${type}" not found`);
   const driver = type || 'json-file';
   for (const key of Object.keys(opts)) {
     if (!KNOWN_OPTS.has(key)) throw invalidParameter(`unknown log opt '${key}' for ${driver} log driver`);
