@@ -3,21 +3,16 @@ import { sha256Digest } from '../content/digest';
 import { InvalidArchiveError, ImageArchive } from './archive-reader';
 import { parseConfig } from './config';
 import type { ImageConfigJson } from './config';
-import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST } from './save';
+import {
+  ANNOTATION_IMAGE_NAME,
+  ANNOTATION_REF_NAME,
+  LAYER_MEDIA_TYPES,
+  MEDIA_DOCKER_LIST,
+  MEDIA_DOCKER_MANIFEST,
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+} from './media-types';
 import { ParsedReference, parseNormalizedReference } from './reference';
-
-const MEDIA_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const MEDIA_DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const LAYER_MEDIA_TYPES = new Set([
-  'application/vnd.oci.image.layer.v1.tar',
-  'application/vnd.oci.image.layer.v1.tar+gzip',
-  'application/vnd.oci.image.layer.v1.tar+zstd',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
-  'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  'application/vnd.docker.image.rootfs.diff.tar',
-]);
 
 export interface PlannedLayer {
   /** Archive member holding the layer tar (plain or compressed). */

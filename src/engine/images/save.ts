@@ -2,17 +2,11 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import * as tar from 'tar-stream';
+import { notFound } from '../../util/errors';
 import { sha256Digest } from '../content/digest';
 import type { ImageEntry } from './image-index';
-import { notFound } from '../../util/errors';
+import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MEDIA_OCI_CONFIG, MEDIA_OCI_INDEX, MEDIA_OCI_LAYER, MEDIA_OCI_MANIFEST } from './media-types';
 import { ParsedReference, familiarString, fullString, parseNormalizedReference } from './reference';
-
-export const MEDIA_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const MEDIA_OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const MEDIA_OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-export const MEDIA_OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
-export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
-export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 
 export interface SaveImage {
   entry: ImageEntry;
