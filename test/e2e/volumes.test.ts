@@ -91,7 +91,11 @@ test('tmpfs and bind-style local volumes from driver options', async () => {
   await ok(['volume', 'create', '--opt', 'type=none', '--opt', `device=${hostDir}`, '--opt', 'o=bind', 'bv']);
   assert.equal(await ok(['run', '--rm', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'cat /b/hello; echo back > /b/back']), 'from host\n');
   assert.equal(fs.readFileSync(path.join(hostDir, 'back'), 'utf8'), 'back\n');
-  await ok(['volume', 'rm', 'tv', 'bv']);
+  await ok(['volume', 'create', '--opt', 'type=none', '--opt', 'device=/nonexistent-berth-dev', '--opt', 'o=bind', 'badbind']);
+  const bad = await d.docker(['run', '--rm', '-v', 'badbind:/b', 'busybox', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /error while mounting volume '.*\/volumes\/badbind\/_data': failed to mount local volume: mount \/nonexistent-berth-dev:.*\/_data, flags: 0x1000: no such file or directory/);
+  await ok(['volume', 'rm', 'tv', 'bv', 'badbind']);
   assert.ok(fs.existsSync(path.join(hostDir, 'hello')), 'removing a bind-style volume leaves the host dir alone');
 });
 

@@ -255,7 +255,12 @@ export class VolumeService {
     if (!o || !o.type) return { bind: this.dataDir(name) };
     const flags = (o.o ?? '').split(',').filter(Boolean);
     if (o.type === 'none' || flags.includes('bind') || flags.includes('rbind')) {
-      return { bind: o.device ?? this.dataDir(name) };
+      // As moby, a missing device shows when the volume is mounted, not when it is created.
+      const data = this.dataDir(name);
+      if (!o.device || !path.isAbsolute(o.device) || !fs.existsSync(o.device)) {
+        throw new EngineError(500, `error while mounting volume '${data}': failed to mount local volume: mount ${o.device ?? ''}:${data}, flags: 0x1000: no such file or directory`);
+      }
+      return { bind: o.device };
     }
     return { mount: { type: o.type, source: o.device || o.type, options: flags } };
   }
@@ -268,10 +273,4 @@ function validateLocalOptions(name: string, o: Record<string, string>): void {
   if (o.size !== undefined) throw volumeError(400, 'create', name, 'quota size requested but no quota support');
   if (o.type && !o.device) throw volumeError(400, 'create', name, 'missing required option: "device"');
   if (o.device && !o.type) throw volumeError(400, 'create', name, 'missing required option: "type"');
-  const flags = (o.o ?? '').split(',');
-  if ((o.type === 'none' || flags.includes('bind')) && o.device) {
-    if (!path.isAbsolute(o.device) || !fs.existsSync(o.device)) {
-      throw volumeError(400, 'create', name, `failed to mount local volume: mount ${o.device}:${'_data'}, flags: 0x1000: no such file or directory`);
-    }
-  }
 }
