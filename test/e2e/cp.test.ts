@@ -108,6 +108,8 @@ test('cp errors in Docker\'s words', async () => {
   assert.match(await fails(['cp', 'c2:/ff/x', work]), /lstat \/ff\/x: not a directory/);
   assert.match(await fails(['cp', dir, 'c2:/ff/']), /cannot overwrite non-directory "\/ff" with directory "\/"/);
   assert.match(await fails(['cp', f, 'c2:/ro/']), /mounted volume is marked read-only/);
+  await ok(['exec', 'c2', 'mkdir', '-p', '/dd/e.txt']);
+  assert.match(await fails(['cp', f, 'c2:/dd']), /Error processing tar file\(exit status 1\): cannot overwrite directory "\/dd\/e.txt" with non-directory "\/dd"/);
   assert.match(await fails(['cp', f, 'cro:/etc/']), /container rootfs is marked read-only/);
   assert.match(await fails(['cp', f, 'nosuch:/x']), /No such container: nosuch/);
   const id = (await ok(['inspect', '-f', '{{.Id}}', 'c2'])).trim();
