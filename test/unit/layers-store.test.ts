@@ -142,6 +142,27 @@ describe('LayerStore.apply', () => {
     await assert.rejects(layers.apply(Readable.from([corrupt]), null), /invalid zstd stream/);
   });
 
+  test('extended attributes from PAX records are kept byte for byte; overlayfs ones are refused', async () => {
+    const { base, layers } = await openStores();
+    const src = path.join(base, 'xsrc');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'f'), 'x');
+    const value = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x41]);
+    execFileSync('python3', ['-c', `import os; os.setxattr(${JSON.stringify(path.join(src, 'f'))}, 'user.bin', bytes.fromhex('${value.toString('hex')}'))`]);
+    if (process.getuid?.() === 0) {
+      execFileSync('python3', ['-c', `import os; os.setxattr(${JSON.stringify(src)}, 'trusted.overlay.redirect', b'/etc')`]);
+    }
+    const tar = execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-C', src, '-cf', '-', '.']);
+    const info = await layers.apply(Readable.from([tar]), null);
+    const dir = layers.diffDir(info.chainId);
+    const read = (p: string, n: string) =>
+      execFileSync('python3', ['-c', `import os,sys; sys.stdout.write(os.getxattr(${JSON.stringify(p)}, '${n}').hex())`], { encoding: 'utf8' });
+    assert.equal(read(path.join(dir, 'f'), 'user.bin'), value.toString('hex'));
+    if (process.getuid?.() === 0) {
+      assert.throws(() => read(dir, 'trusted.overlay.redirect'), /No data available|ENODATA|Errno 61/);
+    }
+  });
+
   test('layers on a shared base share its directory; the same layer twice is stored once', async () => {
     const { layers } = await openStores();
     const baseTar = await makeTar([{ name: 'base', body: 'b' }]);

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { LayerWriter } from './layer-writer';
+import { installBinaryPaxXattrs } from './pax-xattrs';
 import type { SpecialOpStrategy } from './special-files';
 
 export class InvalidTarError extends Error {}
@@ -16,6 +17,7 @@ export interface ExtractOptions {
  * layer's size on disk. On failure `dir` is left partly written: callers extract into a temp dir.
  */
 export async function extractTar(tarStream: Readable, dir: string, opts: ExtractOptions = {}): Promise<{ size: number }> {
+  installBinaryPaxXattrs();
   const parser = tar.extract();
   const writer = new LayerWriter(dir, opts.specialStrategy);
   let failure: unknown;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Headers } from 'tar-stream';
 import { cleanEntryName, resolveInRoot } from './entry-path';
+import { entryXattrs } from './pax-xattrs';
 import { SpecialFileQueue, SpecialOpStrategy } from './special-files';
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -14,8 +15,9 @@ type EntryBody = AsyncIterable<Buffer>;
  * Writes the entries of one layer tar into a directory in overlay format: OCI whiteouts become
  * overlay whiteouts (char device 0/0) and opaque markers become the opaque xattr. Every path is
  * resolved inside the directory (see resolveInRoot), so no entry can create or change anything
- * outside it. Mode, owner, mtime, symlinks, hard links and setuid bits are kept; device nodes
- * are made only when running as root, like Docker in a user namespace.
+ * outside it. Mode, owner, mtime, symlinks, hard links, setuid bits and extended attributes
+ * (but not overlayfs' own) are kept; device nodes are made only when running as root, like
+ * Docker in a user namespace.
  *
  * File system calls are synchronous: each takes microseconds, while a thread-pool round trip
  * per call made extraction ten times slower. Only reading the tar is asynchronous, so the event
@@ -103,6 +105,14 @@ export class LayerWriter {
       fs.closeSync(fd);
     }
     this.bytesOnDisk += header.size ?? 0;
+    this.queueXattrs(target, header);
+  }
+
+  /** Queued after owner and mode are set: chown would clear security.capability. */
+  private queueXattrs(target: string, header: Headers): void {
+    for (const { name, value } of entryXattrs(header)) {
+      this.special.add({ op: 'xattr', path: target, name, value: value.toString('base64'), bestEffort: true });
+    }
   }
 
   private async applyOther(header: Headers, type: NonNullable<Headers['type']>): Promise<void> {
@@ -118,6 +128,7 @@ export class LayerWriter {
         }
         this.setOwnerAndMode(target, header, 0o755);
         this.dirTimes.set(target, mtime);
+        this.queueXattrs(target, header);
         return;
       }
       case 'symlink': {
@@ -126,6 +137,7 @@ export class LayerWriter {
         if (this.isRoot) fs.lchownSync(target, header.uid ?? 0, header.gid ?? 0);
         fs.lutimesSync(target, mtime, mtime);
         this.bytesOnDisk += Buffer.byteLength(linkTarget);
+        this.queueXattrs(target, header);
         return;
       }
       case 'link':
@@ -145,6 +157,7 @@ export class LayerWriter {
           ...(this.isRoot ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : {}),
           mtime: Math.floor(mtime.getTime() / 1000),
         });
+        this.queueXattrs(target, header);
         return;
       }
     }

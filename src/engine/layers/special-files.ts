@@ -22,12 +22,12 @@ export type SpecialOp =
       mtime?: number; // unix seconds
     }
   | { op: 'link'; path: string; target: string }
-  | { op: 'xattr'; path: string; name: string; value: string /* base64 */ };
+  | { op: 'xattr'; path: string; name: string; value: string /* base64 */; bestEffort?: boolean };
 
 export type SpecialOpStrategy = 'python' | 'commands';
 
 const PYTHON_APPLIER = `
-import base64, json, os, stat, sys
+import base64, errno, json, os, stat, sys
 KINDS = {'c': stat.S_IFCHR, 'b': stat.S_IFBLK, 'p': stat.S_IFIFO}
 for line in sys.stdin:
     if not line.strip():
@@ -45,7 +45,12 @@ for line in sys.stdin:
         elif o['op'] == 'link':
             os.link(o['target'], p, follow_symlinks=False)
         elif o['op'] == 'xattr':
-            os.setxattr(p, o['name'], base64.b64decode(o['value']), follow_symlinks=False)
+            try:
+                os.setxattr(p, o['name'], base64.b64decode(o['value']), follow_symlinks=False)
+            except OSError as e:
+                # like Docker: attributes the file system or the kernel refuses are skipped
+                if not (o.get('bestEffort') and e.errno in (errno.ENOTSUP, errno.EPERM)):
+                    raise
     except OSError as e:
         sys.stderr.write('%s %s: %s\\n' % (o['op'], p, e.strerror))
         sys.exit(1)
@@ -91,6 +96,7 @@ function commandsFor(o: SpecialOp): string[][] {
     case 'link':
       return [['ln', '-P', '--', o.target, o.path]];
     case 'xattr':
+      // (the commands fallback cannot tell refused attributes from other failures: best effort is python's)
       return [['setfattr', '-h', '-n', o.name, '-v', '0x' + Buffer.from(o.value, 'base64').toString('hex'), '--', o.path]];
     case 'mknod': {
       const mode = (o.mode & 0o7777).toString(8);
