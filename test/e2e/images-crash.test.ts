@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { TestDaemon, sleep } from './harness';
+import { IMAGES_DIR, TestDaemon, sleep } from './harness';
 import { dockerArchive, hex, makeTar, ociLayout } from './images-fixtures';
 import { chainIds } from '../../src/engine/layers/chain-id';
 
@@ -137,6 +137,25 @@ test('a client that goes away mid-upload leaves nothing behind, without a restar
   req.destroy();
   assert.ok(await waitFor(() => list(dir('layers/.tmp')).length === 0 && list(dir('content/ingest')).length === 0), 'temp files removed');
   assert.deepEqual(await assertConsistent(), before);
+});
+
+test('an image force-removed under a stopped container keeps its layers across a kill -9, and loses them with the container', async () => {
+  const layer = await makeTar([{ name: 'kept.txt', body: 'kept across a crash\n' }]);
+  const busybox = fs.readFileSync(path.join(IMAGES_DIR, 'busybox.tar'));
+  const { tar, built } = await dockerArchive([{ layers: [busybox, layer], repoTags: ['rt/kept:1'], cmd: ['cat', '/kept.txt'] }]);
+  assert.equal((await d.docker(['load'], { input: tar })).code, 0);
+  assert.equal((await d.docker(['create', '--name', 'kept-c', 'rt/kept:1'])).code, 0);
+  const r = await d.docker(['rmi', '-f', 'rt/kept:1']);
+  assert.equal(r.stdout, `Untagged: rt/kept:1\nDeleted: ${built[0]!.id}\n`);
+  await crashAndRestart();
+  const top = hex(chainIds(built[0]!.diffIds)[1]!);
+  assert.ok(list(dir('layers')).includes(top), 'the container still needs the layer');
+  const run = await d.docker(['start', '-a', 'kept-c']);
+  assert.deepEqual([run.code, run.stdout], [0, 'kept across a crash\n']);
+  assert.equal((await d.docker(['image', 'inspect', built[0]!.id])).code, 1, 'but the image is gone for users');
+  assert.equal((await d.docker(['rm', 'kept-c'])).code, 0);
+  assert.ok(await waitFor(() => !list(dir('layers')).includes(top)), 'freed with the container');
+  await assertConsistent();
 });
 
 test('start-up sweep removes what a crash can leave: temp files, unreferenced layers and blobs, dangling records', async () => {
