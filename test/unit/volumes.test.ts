@@ -54,7 +54,11 @@ test('list filters, in-use conflicts, removal of anonymous volumes and prune', (
   assert.deepEqual(names({ dangling: ['true'] }), [anon2]);
   assert.deepEqual(names({ label: ['tier=db'] }), ['named']);
   assert.deepEqual(names({ name: ['nam'] }), ['named']);
-  assert.throws(() => vs.list({ dangling: ['maybe'] }), /invalid filter 'dangling=maybe'/);
+  assert.throws(() => vs.list({ dangling: ['maybe'] }), /invalid filter 'dangling=\[maybe\]'/);
+  assert.deepEqual(names({ name: ['^na.*d$'] }), ['named']);
+  assert.throws(() => vs.prune({ all: ['true', 'false'] }), /invalid filter 'all=\[true false\]': only one value is expected/);
+  assert.throws(() => vs.prune({ all: ['x'] }), /invalid filter 'all': strconv.ParseBool: parsing "x": invalid syntax/);
+  vs.create({ Name: 'withopts', DriverOpts: { type: 'tmpfs', device: 'tmpfs' } });
   assert.throws(() => vs.remove('named'), (e: Error & { status?: number }) => e.status === 409 && e.message === 'remove named: volume is in use - [c1]');
   assert.throws(() => vs.remove('nope'), /get nope: no such volume/);
   vs.remove('nope', true);
@@ -64,5 +68,6 @@ test('list filters, in-use conflicts, removal of anonymous volumes and prune', (
   assert.ok(vs.has('named'), 'named volumes stay on rm -v');
   assert.ok(!vs.has(anon));
   assert.deepEqual(vs.prune({ label: ['tier=web'], all: ['true'] }).VolumesDeleted, []);
-  assert.deepEqual(vs.prune({ all: ['true'] }).VolumesDeleted, ['named']);
+  assert.deepEqual(vs.prune({ all: ['true'] }).VolumesDeleted, ['named'], 'volumes with driver options are never pruned');
+  assert.ok(vs.has('withopts'));
 });

@@ -156,19 +156,30 @@ export class VolumeService {
     for (const key of Object.keys(filters)) {
       if (!['dangling', 'name', 'driver', 'label'].includes(key)) throw invalidParameter(`invalid filter '${key}'`);
     }
-    const dangling = filters.dangling?.map((v) => {
-      const l = v.toLowerCase();
-      if (l === 'true' || l === '1') return true;
-      if (l === 'false' || l === '0') return false;
-      throw invalidParameter(`invalid filter 'dangling=${v}'`);
-    });
+    // moby's GetBoolOrDefault: exactly one of true/1 and false/0.
+    let dangling: boolean | undefined;
+    if (filters.dangling) {
+      const vals = filters.dangling;
+      const isTrue = vals.includes('true') || vals.includes('1');
+      const isFalse = vals.includes('false') || vals.includes('0');
+      if (isTrue === isFalse) throw invalidParameter(`invalid filter 'dangling=[${vals.join(' ')}]'`);
+      dangling = isTrue;
+    }
+    const nameMatches = (name: string, n: string) => {
+      if (name === n) return true;
+      try {
+        return new RegExp(n).test(name);
+      } catch {
+        return false;
+      }
+    };
     const used = new Set(this.users().flatMap((u) => u.volumes));
     const any = (vals: string[] | undefined, pred: (v: string) => boolean) => !vals || vals.length === 0 || vals.some(pred);
     const out = [...this.volumes.values()]
-      .filter((v) => any(filters.name, (n) => v.Name.includes(n)))
+      .filter((v) => any(filters.name, (n) => nameMatches(v.Name, n)))
       .filter((v) => any(filters.driver, (d) => v.Driver === d))
       .filter((v) => (filters.label ?? []).every((l) => labelMatches(v.Labels, l)))
-      .filter((v) => !dangling || dangling.some((d) => d === !used.has(v.Name)))
+      .filter((v) => dangling === undefined || dangling === !used.has(v.Name))
       .sort((a, b) => a.Name.localeCompare(b.Name))
       .map((v) => this.view(v));
     return { Volumes: out, Warnings: null };
@@ -216,17 +227,21 @@ export class VolumeService {
       if (!['label', 'label!', 'all'].includes(key)) throw invalidParameter(`invalid filter '${key}'`);
     }
     const allValues = filters.all ?? [];
+    if (allValues.length > 1) throw invalidParameter(`invalid filter 'all=[${allValues.join(' ')}]': only one value is expected`);
     let all = false;
-    for (const a of allValues) {
-      const l = a.toLowerCase();
-      if (l === 'true' || l === '1') all = true;
-      else if (l !== 'false' && l !== '0') throw invalidParameter(`invalid filter 'all=${a}': invalid value`);
+    if (allValues.length === 1) {
+      const v = allValues[0]!;
+      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) all = true;
+      else if (!['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) {
+        throw invalidParameter(`invalid filter 'all': strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+      }
     }
     const used = new Set(this.users().flatMap((u) => u.volumes));
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of [...this.volumes.values()]) {
       if (used.has(v.Name)) continue;
+      if (v.Options && Object.keys(v.Options).length) continue; // moby never prunes volumes with driver options
       if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
       if (!(filters.label ?? []).every((l) => labelMatches(v.Labels, l))) continue;
       const not = filters['label!'] ?? [];
