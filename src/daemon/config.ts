@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { writeFileAtomicSync } from '../util/atomic';
 
 export interface DaemonConfig {
@@ -13,6 +13,8 @@ export interface DaemonConfig {
   conmon: string;
   bip?: string;
   bridge?: string;
+  /** Prefix of this daemon's kernel objects: bridges, veths, iptables chains (default "berth"). */
+  networkPrefix: string;
   cgroupParent: string;
   engineId: string;
 }
@@ -31,6 +33,8 @@ Options:
       --exec-root string        Root directory for execution state files (default "/run/berth")
   -h, --help                    Print usage
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --network-prefix string   Prefix for bridges, veths and iptables chains, at most 8 characters (default "berth", or derived
+                                from --cgroup-parent)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --runtime string          Path to the OCI runtime (runc) (default "runc")
@@ -49,6 +53,7 @@ const FLAGS: Record<string, { key: string; short?: string; list?: boolean }> = {
   conmon: { key: 'conmon' },
   bip: { key: 'bip' },
   bridge: { key: 'bridge', short: 'b' },
+  'network-prefix': { key: 'network-prefix' },
   'cgroup-parent': { key: 'cgroup-parent' },
 };
 
@@ -140,6 +145,9 @@ export function loadConfig(argv: string[]): Action {
   const cgroupParent = (pick('cgroup-parent') ?? 'berth').replace(/^\/+|\/+$/g, '');
   if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(cgroupParent)) throw new UsageError(`invalid cgroup parent: ${cgroupParent}`);
   const logLevel = pick('log-level') ?? 'info';
+  // Daemons with their own cgroup parent get their own kernel object names unless told otherwise.
+  const networkPrefix = pick('network-prefix') ?? (cgroupParent === 'berth' ? 'berth' : `b${createHash('sha256').update(cgroupParent).digest('hex').slice(0, 7)}`);
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(networkPrefix)) throw new UsageError(`invalid network prefix "${networkPrefix}": 1 to 8 lower-case letters and digits`);
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new UsageError(`unable to parse logging level: ${logLevel}`);
   return {
     kind: 'run',
@@ -153,6 +161,7 @@ export function loadConfig(argv: string[]): Action {
       conmon: pick('conmon') ?? 'conmon',
       bip: pick('bip'),
       bridge: pick('bridge'),
+      networkPrefix,
       cgroupParent,
       engineId: '',
     },

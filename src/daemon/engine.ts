@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { ContainerService } from '../engine/containers/service';
 import { ExecService } from '../engine/containers/exec';
 import { HealthMonitor } from '../engine/containers/health';
-import { IsolatedNetworking } from '../engine/containers/networking';
 import { ContainerStore } from '../engine/containers/store';
+import { NetworkManager } from '../engine/network/manager';
 import { EventBus } from '../engine/events/bus';
 import { OomWatcher } from '../engine/events/oom-watch';
 import { wireVolumeMountEvents, type VolumeMountLike } from '../engine/events/volume-events';
@@ -21,6 +21,9 @@ import { volumeNamesOf } from '../engine/containers/mounts';
 
 /** The engine's services, wired together; the API routes talk only to these. */
 export class Engine {
+  /** Networks, container networking and published ports (set by open). */
+  networks!: NetworkManager;
+
   /** Volumes (local driver), docker cp, diff and commit (set by open). */
   volumes!: VolumeService;
   archive!: ContainerArchive;
@@ -56,13 +59,25 @@ export class Engine {
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
     const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
     volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
-    const containers = new ContainerService({ networking: new IsolatedNetworking(), store, runtime, images, snapshots, events, volumes });
+    const networks = new NetworkManager({
+      dataRoot: config.dataRoot,
+      prefix: config.networkPrefix,
+      bip: config.bip,
+      bridge: config.bridge,
+      containers: { find: (r) => store.find(r), all: () => store.all(), save: (c) => store.save(c) },
+      events: (action, id, attrs) => events.publish('network', action, id, attrs),
+      hostResolvConf: process.env.BERTH_RESOLV_CONF,
+    });
+    await networks.init();
+    const containers = new ContainerService({ networking: networks, store, runtime, images, snapshots, events, volumes });
     await containers.reconcile();
+    await networks.afterReconcile();
     await connectImageUsage(images, containers, snapshots, events);
     const execs = new ExecService(store, runtime, events);
     const health = new HealthMonitor(store, execs, events);
     health.init();
     const engine = new Engine(config, images, containers, execs, runtime, events, health);
+    engine.networks = networks;
     engine.volumes = volumes;
     engine.archive = new ContainerArchive({ store, snapshots, images, runtime, lock: (id, fn) => containers.withLock(id, fn) });
     engine.commits = new ContainerCommits({
@@ -74,6 +89,7 @@ export class Engine {
   async shutdown(): Promise<void> {
     this.health.shutdown();
     await this.containers.settle();
+    await this.networks.shutdown();
     this.runtime.shutdown();
   }
 

@@ -65,6 +65,11 @@ export class TestDaemon {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly cgroupParent: string;
+  /** Kernel object prefix (bridges, veths, iptables chains) and default-bridge subnet, unique per test daemon. */
+  readonly networkPrefix: string;
+  readonly bip: string;
+  /** Extra environment for berthd (e.g. BERTH_RESOLV_CONF). */
+  env: Record<string, string> = {};
   private proc?: ChildProcess;
   log = '';
 
@@ -75,10 +80,14 @@ export class TestDaemon {
     this.dataRoot = path.join(this.root, 'data');
     this.execRoot = path.join(this.root, 'exec');
     this.cgroupParent = `berth-test-${tag}`;
+    this.networkPrefix = `bt${tag}`;
+    const r = randomBytes(2);
+    this.bip = `10.${100 + (r[0]! % 100)}.${r[1]!}.1/24`;
   }
 
-  static async start(): Promise<TestDaemon> {
+  static async start(opts: { env?: Record<string, string> } = {}): Promise<TestDaemon> {
     const d = new TestDaemon();
+    d.env = opts.env ?? {};
     await d.launch();
     await seedBuiltinImages(d.socket, IMAGES_DIR);
     return d;
@@ -89,11 +98,11 @@ export class TestDaemon {
   }
 
   args(): string[] {
-    return ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent];
+    return ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--network-prefix', this.networkPrefix, '--bip', this.bip];
   }
 
   async launch(extraArgs: string[] = []): Promise<void> {
-    const proc = spawn(process.execPath, [DAEMON_MAIN, ...this.args(), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [DAEMON_MAIN, ...this.args(), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc = proc;
     proc.stdout!.on('data', (c: Buffer) => (this.log += c.toString()));
     proc.stderr!.on('data', (c: Buffer) => (this.log += c.toString()));
@@ -201,6 +210,21 @@ export class TestDaemon {
     for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
       if (line.includes(this.root)) out.push(`mount ${line}`);
     }
+    out.push(...this.networkLeaks());
+    return out;
+  }
+
+  /** Links (bridges, veths) and iptables rules/chains carrying this daemon's network prefix. */
+  networkLeaks(): string[] {
+    const out: string[] = [];
+    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
+    for (const line of links.split('\n')) {
+      const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
+      if (name?.startsWith(this.networkPrefix)) out.push(`link ${name}`);
+    }
+    const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout ?? '';
+    const chain = `${this.networkPrefix.toUpperCase()}-`;
+    for (const line of rules.split('\n')) if (line.includes(chain)) out.push(`iptables ${line}`);
     return out;
   }
 }

@@ -3,6 +3,7 @@ import { Router } from '../http/router';
 import { registerContainerRoutes } from './containers';
 import { registerExecRoutes } from './exec';
 import { registerImageRoutes } from './images';
+import { registerNetworkRoutes } from './networks';
 import { registerSystemRoutes } from './system';
 import { registerSystemDfRoutes } from './system-df';
 import { registerStatsRoutes } from './stats';
@@ -18,6 +19,7 @@ export function buildRouter(engine: Engine): Router {
   registerExecRoutes(r, engine);
   registerImageRoutes(r, engine);
   registerSystemDfRoutes(r, engine);
+  registerNetworkRoutes(r, engine);
   registerStatsRoutes(r, engine);
   registerTopRoutes(r, engine);
   registerVolumeRoutes(r, engine);

@@ -123,5 +123,6 @@ export function buildRecord(inp: CreateInputs): ContainerRecord {
     State: freshState(),
     RestartCount: 0,
     ManuallyStopped: false,
+    ...(b.NetworkingConfig ? { NetworkingConfig: structuredClone(b.NetworkingConfig) as ContainerRecord['NetworkingConfig'] } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface ContainerNetworking {
   release(c: ContainerRecord): Promise<void>;
   remove(c: ContainerRecord): Promise<void>;
   settings(c: ContainerRecord): { NetworkSettings: Record<string, unknown>; Ports: object[] };
+  /** At create, before the record is stored: checks the networks asked for and normalises the record's endpoints. */
+  validate?(c: ContainerRecord): Promise<void>;
 }
 
 /** No networks: every container gets a private network namespace with only `lo`. */

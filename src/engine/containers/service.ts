@@ -111,6 +111,7 @@ export class ContainerService {
       ? resolveMounts({ hostConfig: rec.HostConfig, volumes: rec.Config.Volumes, volumeService: this.d.volumes, lookupContainer: (r) => this.store.find(r) })
       : [];
     if (mountPoints.length) (rec as ContainerRecord & { MountPoints?: MountPoint[] }).MountPoints = mountPoints;
+    await this.d.networking.validate?.(rec);
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
@@ -141,7 +142,11 @@ export class ContainerService {
     const image = this.d.images.get(c.Image);
     const lowers = this.d.images.lowerDirs(image.id);
     const dir = this.store.dir(c.Id);
-    const plan = await this.d.networking.prepare(c);
+    const plan = await this.d.networking.prepare(c).catch(async (err: unknown) => {
+      // Nothing was created yet; a --rm container goes away as after any failed start (the CLI waits for that).
+      if (c.HostConfig.AutoRemove) await this.removeLocked(c);
+      throw err;
+    });
     const etc = writeEtcFiles(dir, c, plan);
     this.d.snapshots.prepare(c.Id);
     // Built inside the try below, so a spec error (unknown user or group, missing device) fails the start cleanly.

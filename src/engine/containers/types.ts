@@ -70,6 +70,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** Set once the container asked to stop by a user (restart policies look at it). */
   ManuallyStopped: boolean;
+  /** Networks the container is connected to, by name, with their endpoint options (create body, connect/disconnect). */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, Record<string, unknown>> | null; disconnected?: boolean };
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
