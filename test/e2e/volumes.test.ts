@@ -166,6 +166,7 @@ test('invalid and conflicting mount specs fail at create with Docker\'s texts', 
     [['-v', 'rel/x:/x'], /create rel\/x: "rel\/x" includes invalid characters for a local volume name/],
     [['-v', 'v:/x:nocopy,ro'], /create v: volume name is too short/],
     [['--volumes-from', 'nope'], /No such container: nope/],
+    [['--tmpfs', '/t', '-v', 'tv1:/t'], /Duplicate mount point: \/t/],
   ];
   for (const [args, re] of cases) {
     const r = await d.docker(['create', ...args, 'busybox', 'true']);

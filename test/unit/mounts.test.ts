@@ -14,7 +14,8 @@ test('-v specs: volumes, binds, anonymous, modes', () => {
   assert.equal(parseBind('v:/x:nocopy', dataDir).CopyData, false);
   const anon = parseBind('/only', dataDir);
   assert.deepEqual([anon.Type, anon.Name, anon.Destination], ['volume', '', '/only']);
-  assert.equal(parseBind('/anon:ro', dataDir).RW, false);
+  assert.throws(() => parseBind('/anon:ro', dataDir), /invalid volume specification: '\/anon:ro'/);
+  assert.throws(() => parseBind(':/x', dataDir), /invalid volume specification: ':\/x'/);
   assert.equal(parseMode('ro,rw'), undefined);
   assert.equal(parseMode('z,Z'), undefined);
   assert.deepEqual(parseMode('rw,z,nocopy,delegated'), { rw: true, propagation: undefined, nocopy: true, label: 'z' });

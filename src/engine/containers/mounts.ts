@@ -97,15 +97,13 @@ export function parseBind(spec: string, dataDirOf: (name: string) => string): Mo
   let src = '';
   let dst: string;
   let mode = '';
+  if (parts[0] === '') throw invalidParameter(`invalid volume specification: '${spec}'`);
   if (parts.length === 1) dst = parts[0]!;
   else if (parts.length === 2) {
-    if (parseMode(parts[1]!) && !parts[1]!.startsWith('/')) {
-      dst = parts[0]!;
-      mode = parts[1]!;
-    } else {
-      src = parts[0]!;
-      dst = parts[1]!;
-    }
+    // A destination with a mode is no volume (moby: "/foo:rw" is refused).
+    if (parseMode(parts[1]!) && parts[1] !== '') throw invalidParameter(`invalid volume specification: '${spec}'`);
+    src = parts[0]!;
+    dst = parts[1]!;
   } else if (parts.length === 3) {
     [src, dst, mode] = parts as [string, string, string];
   } else throw invalidParameter(`invalid volume specification: '${spec}'`);
@@ -215,30 +213,31 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
 
   // --volumes-from: the other container's binds and volumes, optionally made read-only.
   for (const entry of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
-    const [ref, mode, ...rest] = entry.split(':');
-    if (rest.length || !ref) throw invalidParameter(`invalid volumes-from spec: ${entry}`);
-    if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw invalidParameter(`invalid mode for volumes-from: ${mode}`);
+    if (entry === '') throw invalidParameter('volumes-from specification cannot be an empty string');
+    const colon = entry.indexOf(':');
+    const ref = colon < 0 ? entry : entry.slice(0, colon);
+    const mode = colon < 0 ? '' : entry.slice(colon + 1);
+    const m = parseMode(mode);
+    // moby: no propagation or copy modes on volumes-from.
+    if (!m || m.propagation || m.nocopy) throw invalidParameter(`invalid mode: ${mode}`);
     const other = inp.lookupContainer(ref);
     if (!other) throw invalidParameter(`No such container: ${ref}`);
     for (const mp of mountPointsOf(other)) {
       if (mp.Type === 'tmpfs') continue;
-      const copy: MountPoint = { ...mp, Anonymous: false, CopyData: false };
-      if (mode) {
-        copy.RW = mode === 'rw';
-        copy.Mode = '';
-      }
-      byDest.set(mp.Destination, copy);
+      // As moby copies them: read-write only if both are, no mode, no copy-up.
+      byDest.set(mp.Destination, { ...mp, RW: mp.RW && m.rw !== false, Mode: '', Anonymous: false, CopyData: false });
     }
   }
   const fromBindsAndMounts = new Set<string>();
-  const add = (mp: MountPoint) => {
-    if (fromBindsAndMounts.has(mp.Destination)) throw invalidParameter(`Duplicate mount point: ${mp.Destination}`);
+  const tmpfs = new Set(Object.keys((hc.Tmpfs as Record<string, string> | null | undefined) ?? {}).map((t) => path.posix.normalize(t)));
+  const add = (mp: MountPoint, isBind = false) => {
+    if (fromBindsAndMounts.has(mp.Destination) || (isBind && tmpfs.has(mp.Destination))) throw invalidParameter(`Duplicate mount point: ${mp.Destination}`);
     fromBindsAndMounts.add(mp.Destination);
     byDest.set(mp.Destination, mp);
   };
   const binds = hc.Binds as string[] | null | undefined;
   if (binds !== undefined && binds !== null && !Array.isArray(binds)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.Binds of type []string');
-  for (const b of binds ?? []) add(parseBind(b, dataDirOf));
+  for (const b of binds ?? []) add(parseBind(b, dataDirOf), true);
   const mounts = hc.Mounts as ApiMount[] | null | undefined;
   if (mounts !== undefined && mounts !== null && !Array.isArray(mounts)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount');
   const volumeOpts = new Map<MountPoint, ApiMount>();
@@ -249,7 +248,7 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
   }
   for (const dest of Object.keys(inp.volumes ?? {})) {
     const clean = checkDestination(dest, 'volume', dest);
-    if (byDest.has(clean)) continue;
+    if (byDest.has(clean) || tmpfs.has(clean)) continue;
     byDest.set(clean, { Type: 'volume', Name: '', Source: '', Destination: clean, Driver: 'local', Mode: '', RW: true, Propagation: '', CopyData: true });
   }
 
