@@ -1,0 +1,113 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { TestDaemon, eventually, sleep } from './harness';
+
+/** kill -9 and restart of berthd with running networked containers; leak counts after removal, kill -9 and restart. */
+let d: TestDaemon;
+const SUB = `10.${100 + (randomBytes(1)[0]! % 100)}.${randomBytes(1)[0]!}`;
+
+before(async () => {
+  d = await TestDaemon.start();
+});
+after(async () => {
+  assert.deepEqual(await d.stop(), []);
+});
+
+const run = (args: string[]) => d.docker(args);
+const ok = async (args: string[]) => {
+  const r = await run(args);
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
+const veths = () => sh('ip', ['-o', 'link', 'show']).split('\n').filter((l) => new RegExp(`^\\d+: ${d.networkPrefix}v`).test(l)).length;
+const rules = () => sh('iptables-save', []).split('\n').filter((l) => l.startsWith('-A') && l.includes(`${d.networkPrefix.toUpperCase()}-`));
+const dnat = () => rules().filter((l) => l.includes('-j DNAT')).length;
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/hostname', timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+test('kill -9 of berthd: networked containers keep working; after restart ports, DNS and IPAM carry on; dead containers leave nothing', async () => {
+  await ok(['network', 'create', '--subnet', `${SUB}.0/24`, 'app']);
+  const port = await freePort();
+  await ok(['run', '-d', '--name', 'web', '--network', 'app', '--network-alias', 'site', '-p', `${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  await ok(['run', '-d', '--name', 'brief', '--network', 'app', '-p', `${await freePort()}:80`, 'busybox', 'sh', '-c', 'sleep 2']);
+  await ok(['run', '-d', '--name', 'client', '--network', 'app', 'busybox', 'sleep', '300']);
+  const host = (await ok(['inspect', '-f', '{{.Config.Hostname}}', 'web'])).trim();
+  const webIp = (await ok(['inspect', '-f', '{{.NetworkSettings.Networks.app.IPAddress}}', 'web'])).trim();
+  assert.equal(await eventually(() => get(port).catch(() => '')), `${host}\n`);
+  const vethsBefore = veths();
+  assert.equal(vethsBefore, 3);
+  const hostAddr = d.bip.split('/')[0]!;
+
+  await d.kill9();
+  // containers keep their network while the daemon is down (DNAT from the host address; peers by IP)
+  const viaHost = await new Promise<string>((resolve) => {
+    http.get({ host: hostAddr, port, path: '/hostname', timeout: 3000 }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', () => resolve(''));
+  });
+  assert.equal(viaHost, `${host}\n`);
+  await sleep(2500); // brief exits while the daemon is down
+
+  await d.launch();
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}}', 'web'])).trim(), 'running');
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}}', 'brief'])).trim(), 'exited');
+  // the loopback proxy is back, DNS answers again, the published port is still listed
+  assert.equal(await eventually(() => get(port).catch(() => '')), `${host}\n`);
+  assert.equal(await ok(['exec', 'client', 'wget', '-qO-', 'http://site/hostname']), `${host}\n`);
+  assert.equal(await ok(['port', 'web', '80']), `0.0.0.0:${port}\n`);
+  // brief's veth, endpoint and DNAT rule are gone; web's rule stays
+  await eventually(() => veths() === 2);
+  assert.equal(dnat(), 1);
+  assert.doesNotMatch(await ok(['network', 'inspect', '-f', '{{json .Containers}}', 'app']), /brief/);
+  // IPAM remembers: a new container never gets web's address
+  const fresh = (await ok(['run', '--rm', '--network', 'app', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).trim();
+  assert.doesNotMatch(fresh, new RegExp(`inet ${webIp.replace(/\./g, '\\.')}/`));
+  // the port is still held: another container cannot take it
+  const clash = await run(['run', '--rm', '-p', `${port}:80`, 'busybox', 'true']);
+  assert.match(clash.stderr, /port is already allocated/);
+
+  // a graceful restart with running containers keeps everything in place too
+  assert.equal(await d.terminate(), 0);
+  await d.launch();
+  assert.equal(await eventually(() => get(port).catch(() => '')), `${host}\n`);
+
+  await ok(['rm', '-f', 'web', 'brief', 'client']);
+  await eventually(() => veths() === 0 && dnat() === 0);
+  await ok(['network', 'rm', 'app']);
+  // only the default bridge's rules remain while the daemon runs
+  assert.ok(rules().every((l) => l.includes(`${d.networkPrefix}0`) || l.includes('-j ' + d.networkPrefix.toUpperCase())), rules().join('\n'));
+});
+
+test('a daemon stopped with no running containers removes its bridges and chains; the next start brings them back', async () => {
+  assert.equal(await d.terminate(), 0);
+  assert.deepEqual(d.networkLeaks(), []);
+  await d.launch();
+  assert.ok(sh('ip', ['-o', 'link', 'show', `${d.networkPrefix}0`]).includes(`${d.networkPrefix}0`));
+  assert.ok(rules().length > 0);
+  await ok(['run', '--rm', 'busybox', 'true']);
+});
