@@ -50,7 +50,15 @@ test('cp into and out of a running container: files, dirs, dir/., -a, -L, tar st
   await ok(['cp', path.join(work, 'dir'), 'c1:/']); // into the root directory (reached through /proc/<pid>/root)
   await ok(['exec', 'c1', 'test', '-f', '/dir/inner/y']);
   const inside = await ok(['exec', 'c1', 'sh', '-c', 'cat /dd/f.txt /ff; ls /dd; stat -c "%a %u:%g" /newdir/inner/y /archived/inner/y']);
-  assert.equal(inside, 'data\ndata\nf.txt\n640 0:0\n640 4321:8765\n');
+  // As moby 28: the archive's owners are kept; -a gives the container's user (root here, so the same).
+  assert.equal(inside, 'data\ndata\nf.txt\n640 4321:8765\n640 4321:8765\n');
+  await ok(['run', '-d', '--name', 'cu', '-u', 'nobody', 'busybox', 'sleep', '300']);
+  await ok(['cp', '-a', path.join(work, 'dir'), 'cu:/tmp/owned']);
+  assert.equal(await ok(['exec', 'cu', 'stat', '-c', '%u:%g', '/tmp/owned/inner/y']), '65534:65534\n');
+  await ok(['rm', '-f', 'cu']);
+  await ok(['create', '--name', 'cu2', '-u', 'ghost', 'busybox', 'true']);
+  assert.match(await fails(['cp', '-a', path.join(work, 'f.txt'), 'cu2:/tmp/']), /failed to look up user "ghost" in container: no matching entries in passwd file/);
+  await ok(['rm', 'cu2']);
 
   // Out: a file, a directory, its contents (dir/.), a symlink as link and followed (-L).
   const out = path.join(work, 'out');

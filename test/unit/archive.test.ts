@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, test } from 'node:test';
-import { extractInto, goFileMode, rfc3339Nano } from '../../src/engine/containers/archive';
+import { containerUserIds, extractInto, goFileMode, rfc3339Nano } from '../../src/engine/containers/archive';
 import { TarReader, type TarHeader } from '../../src/engine/containers/archive-untar';
 import { writeTreeTar } from '../../src/engine/layers/tar-writer';
 
@@ -65,11 +65,11 @@ test('extraction stays inside the root: absolute and .. symlinks, .. names, repl
   const src = tmp();
   fs.writeFileSync(path.join(src, 'f'), 'payload');
   const mk = (args: string[]) => execFileSync('tar', ['-c', '-C', src, ...args], { maxBuffer: 1 << 20 });
-  await extractInto(root, '/abs', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false });
-  await extractInto(root, '/rel', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false });
-  await extractInto(root, '/etc', pieces(mk(['--transform', 's|^f|passwd|', 'f']), 100), { noOverwriteDirNonDir: false, copyUIDGID: false });
+  await extractInto(root, '/abs', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true });
+  await extractInto(root, '/rel', pieces(mk(['f']), 100), { noOverwriteDirNonDir: true });
+  await extractInto(root, '/etc', pieces(mk(['--transform', 's|^f|passwd|', 'f']), 100), { noOverwriteDirNonDir: false });
   await assert.rejects(
-    extractInto(root, '/', pieces(mk(['--transform', 's|^f|../../../escape|', 'f']), 100), { noOverwriteDirNonDir: true, copyUIDGID: false }),
+    extractInto(root, '/', pieces(mk(['--transform', 's|^f|../../../escape|', 'f']), 100), { noOverwriteDirNonDir: true }),
     /Error processing tar file/,
   );
   assert.deepEqual(fs.readdirSync(outside), [], 'nothing written outside');
@@ -78,21 +78,35 @@ test('extraction stays inside the root: absolute and .. symlinks, .. names, repl
   assert.ok(!fs.lstatSync(path.join(root, 'etc/passwd')).isSymbolicLink());
 });
 
-test('owners: root without copyUIDGID, the archive\'s with it; dir over file refused with noOverwriteDirNonDir', async () => {
+test('owners: the archive\'s by default, a given owner for copyUIDGID; dir over file refused with noOverwriteDirNonDir', async () => {
   const root = tmp();
   const src = tmp();
   fs.mkdirSync(path.join(src, 'd'));
   fs.writeFileSync(path.join(src, 'd/x'), 'x');
   fs.chownSync(path.join(src, 'd/x'), 1234, 4321);
   const tar = execFileSync('tar', ['-c', '-C', src, 'd']);
-  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: false });
-  assert.equal(fs.statSync(path.join(root, 'd/x')).uid, 0);
-  fs.rmSync(path.join(root, 'd'), { recursive: true });
-  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: true });
+  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true });
   assert.deepEqual([fs.statSync(path.join(root, 'd/x')).uid, fs.statSync(path.join(root, 'd/x')).gid], [1234, 4321]);
   fs.rmSync(path.join(root, 'd'), { recursive: true });
+  await extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, chown: { uid: 33, gid: 34 } });
+  assert.deepEqual([fs.statSync(path.join(root, 'd/x')).uid, fs.statSync(path.join(root, 'd/x')).gid], [33, 34]);
+  fs.rmSync(path.join(root, 'd'), { recursive: true });
   fs.writeFileSync(path.join(root, 'd'), 'file');
-  await assert.rejects(extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true, copyUIDGID: false }), /cannot overwrite non-directory "\/d" with directory "\/"/);
+  await assert.rejects(extractInto(root, '/', pieces(tar, 4096), { noOverwriteDirNonDir: true }), /cannot overwrite non-directory "\/d" with directory "\/"/);
+});
+
+test('copyUIDGID owner: moby 28\'s user[:group] lookup in the container\'s files', () => {
+  const root = tmp();
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nwww:x:33:35::/var/www:/bin/sh\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\n');
+  assert.deepEqual(containerUserIds(root, 'www'), { uid: 33, gid: 35 });
+  assert.deepEqual(containerUserIds(root, '33'), { uid: 33, gid: 35 });
+  assert.deepEqual(containerUserIds(root, '12345'), { uid: 12345, gid: 0 });
+  assert.deepEqual(containerUserIds(root, 'www:staff'), { uid: 33, gid: 50 });
+  assert.deepEqual(containerUserIds(root, ':77'), { uid: 0, gid: 77 });
+  assert.throws(() => containerUserIds(root, 'nobody'), /failed to look up user "nobody" in container: no matching entries in passwd file/);
+  assert.throws(() => containerUserIds(root, 'www:nogroup'), /failed to look up group "nogroup" in container: no matching entries in group file/);
 });
 
 test('layer tars from an upper dir: overlay whiteouts and opaque dirs become OCI entries', async () => {

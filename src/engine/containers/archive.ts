@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { EngineError, forbidden, invalidParameter, notFound } from '../../util/errors';
+import { EngineError, invalidParameter, notFound } from '../../util/errors';
 import { log } from '../../util/log';
 import { BreakoutError, cleanEntryName, resolveInRoot } from '../layers/entry-path';
 import { TarFormatError, TarReader, type EntrySink, type TarHeader } from './archive-untar';
@@ -322,9 +322,11 @@ export class ContainerArchive {
       const mount = mountPointsOf(c)
         .filter((m) => inContainer === m.Destination || inContainer.startsWith(m.Destination + '/'))
         .sort((a, b) => b.Destination.length - a.Destination.length)[0];
-      if (mount && !mount.RW) throw forbidden('mounted volume is marked read-only');
-      if (!mount && c.HostConfig.ReadonlyRootfs) throw forbidden('container rootfs is marked read-only');
-      await extractInto(root, inContainer, body, opts);
+      if (mount && !mount.RW) throw invalidParameter('mounted volume is marked read-only');
+      if (!mount && c.HostConfig.ReadonlyRootfs) throw invalidParameter('container rootfs is marked read-only');
+      // moby 28: entries keep the archive's owners; with copyUIDGID they go to the container's user.
+      const chown = opts.copyUIDGID && c.Config.User ? containerUserIds(root, c.Config.User) : undefined;
+      await extractInto(root, inContainer, body, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, chown });
     });
   }
 }
@@ -344,7 +346,53 @@ class ExtractError extends EngineError {
  * root with its parents' symlinks followed there, and an existing last component is removed before it
  * is replaced, so nothing is ever written through a symlink.
  */
-export async function extractInto(root: string, dest: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+export interface ExtractOptions {
+  noOverwriteDirNonDir: boolean;
+  /** Owner for every entry; without it the archive's owners are kept. */
+  chown?: { uid: number; gid: number };
+}
+
+/** moby 28's getUIDGID for copyUIDGID: `user[:group]`, names looked up in the container's files. */
+export function containerUserIds(root: string, spec: string): { uid: number; gid: number } {
+  const read = (p: string): string => {
+    try {
+      return fs.readFileSync(resolveInRoot(root, p, true), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const rows = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  const colon = spec.indexOf(':');
+  const userPart = colon < 0 ? spec : spec.slice(0, colon);
+  const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  const isId = (v: string) => /^[0-9]+$/.test(v) && Number(v) <= 2147483647;
+  let uid = 0;
+  let gid = 0;
+  if (userPart !== '') {
+    const passwd = rows(read('/etc/passwd'));
+    if (isId(userPart)) {
+      uid = Number(userPart);
+      const entry = passwd.find((f) => f.length >= 4 && Number(f[2]) === uid);
+      gid = entry ? Number(entry[3]) : 0;
+    } else {
+      const entry = passwd.find((f) => f.length >= 4 && f[0] === userPart);
+      if (!entry) throw invalidParameter(`failed to look up user "${userPart}" in container: no matching entries in passwd file`);
+      uid = Number(entry[2]);
+      gid = Number(entry[3]);
+    }
+  }
+  if (groupPart !== '') {
+    if (isId(groupPart)) gid = Number(groupPart);
+    else {
+      const entry = rows(read('/etc/group')).find((f) => f.length >= 3 && f[0] === groupPart);
+      if (!entry) throw invalidParameter(`failed to look up group "${groupPart}" in container: no matching entries in group file`);
+      gid = Number(entry[2]);
+    }
+  }
+  return { uid, gid };
+}
+
+export async function extractInto(root: string, dest: string, body: Readable, opts: ExtractOptions): Promise<void> {
   const dirTimes: Array<[string, Date]> = [];
   const reader = new TarReader((h) => beginEntry(root, dest, h, opts, dirTimes));
   try {
@@ -392,7 +440,7 @@ function beginEntry(
   root: string,
   dest: string,
   h: TarHeader,
-  opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  opts: ExtractOptions,
   dirTimes: Array<[string, Date]>,
 ): EntrySink | undefined {
   const rel = cleanEntryName(h.name);
@@ -402,8 +450,8 @@ function beginEntry(
   const parentHost = resolveInRoot(root, path.posix.dirname(containerPath), true);
   fs.mkdirSync(parentHost, { recursive: true, mode: 0o755 });
   const target = path.join(parentHost, path.posix.basename(containerPath));
-  const uid = opts.copyUIDGID ? h.uid : 0;
-  const gid = opts.copyUIDGID ? h.gid : 0;
+  const uid = opts.chown ? opts.chown.uid : h.uid;
+  const gid = opts.chown ? opts.chown.gid : h.gid;
   const mode = h.mode & 0o7777;
   const mtime = h.mtime;
   const existing = lstatOrNull(target);
