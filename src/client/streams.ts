@@ -25,6 +25,11 @@ export class StdcopyDemuxer {
     while (this.pending.length - off >= 8) {
       const stream = this.pending[off];
       const len = this.pending.readUInt32BE(off + 4);
+      // Like StdCopy, reject an unknown stream id as soon as the header is in (not after its "payload").
+      if (stream > SYSTEMERR) {
+        this.pending = this.pending.subarray(off);
+        throw new StreamError(`Unrecognized input header: ${stream}`);
+      }
       if (this.pending.length - off - 8 < len) break;
       const payload = this.pending.subarray(off + 8, off + 8 + len);
       off += 8 + len;

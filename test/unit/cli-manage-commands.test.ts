@@ -276,3 +276,16 @@ test('system df summary: reclaimable percentages and active counts', () => {
       'Build Cache     0         0         0B        0B\n',
   );
 });
+
+test('exec: a non-stdcopy reply after the upgrade fails at once like StdCopy (no hang)', () =>
+  withDaemon(async (d) => {
+    d.on('GET', '/containers/web/json', (_req, res) => sendJSON(res, 200, inspectBody()));
+    d.on('POST', '/containers/web/exec', (_req, res) => sendJSON(res, 201, { Id: EXEC }));
+    d.onUpgrade(`/exec/${EXEC}/start`, (_req, socket) => {
+      acceptUpgrade(socket, true);
+      socket.write('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}');
+      // the socket stays open, as a daemon bug might leave it
+    });
+    const r = await berth(d, ['exec', 'web', 'id']);
+    assert.deepEqual(r, { code: 1, out: '', err: 'Unrecognized input header: 72\n' });
+  }));
