@@ -107,11 +107,11 @@ export class ContainerService {
     const id = newId();
     const warnings: string[] = [];
     const rec = buildRecord({ id, name, body, imageId: image.id, imageRef: body.Image, imageConfig: image.config, lookupContainer: (r) => this.store.find(r), warnings });
+    await this.d.networking.validate?.(rec);
     const mountPoints = this.d.volumes
       ? resolveMounts({ hostConfig: rec.HostConfig, volumes: rec.Config.Volumes, volumeService: this.d.volumes, lookupContainer: (r) => this.store.find(r) })
       : [];
     if (mountPoints.length) (rec as ContainerRecord & { MountPoints?: MountPoint[] }).MountPoints = mountPoints;
-    await this.d.networking.validate?.(rec);
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
@@ -149,17 +149,18 @@ export class ContainerService {
     });
     const etc = writeEtcFiles(dir, c, plan);
     this.d.snapshots.prepare(c.Id);
+    const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]);
     // Built inside the try below, so a spec error (unknown user or group, missing device) fails the start cleanly.
     const makeSpec = () => buildSpec({
       container: c,
       user: resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p)),
-      rootfsOverlay: this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]),
+      rootfsOverlay: overlay.options,
       etcFiles: etc,
       cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
       network: { path: plan.netnsPath, host: plan.hostNetwork },
-      userMounts: this.d.volumes ? ociMounts(c, this.d.volumes) : undefined,
       readImageFile: (p) => this.readImageFile(c.Id, lowers, p),
       lookupContainer: (r) => this.store.find(r),
+      userMounts: this.d.volumes ? ociMounts(c, this.d.volumes) : undefined,
     });
 
     let pid: number;
@@ -168,6 +169,7 @@ export class ContainerService {
         id: c.Id,
         name: c.Name.slice(1),
         spec: makeSpec(),
+        bundleLinks: overlay.links,
         logPath: this.logPath(c.Id),
         logRotation: logRotationFromConfig(c.HostConfig.LogConfig),
         tty: c.Config.Tty,

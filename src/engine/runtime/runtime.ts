@@ -20,6 +20,8 @@ export interface RuntimeOptions {
 
 export interface CreateRequest {
   id: string;
+  /** Symlinks to make in the bundle (name → target), e.g. the short names of overlay lower dirs. */
+  bundleLinks?: Record<string, string>;
   name: string;
   spec: object;
   logPath: string;
@@ -84,6 +86,10 @@ export class ContainerRuntime {
     const bundle = this.paths.bundle(req.id);
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
+    for (const [name, target] of Object.entries(req.bundleLinks ?? {})) {
+      fs.mkdirSync(path.dirname(path.join(bundle, name)), { recursive: true });
+      fs.symlinkSync(target, path.join(bundle, name));
+    }
     // The bundle lives on the exec root and is rewritten at every start: no fsync needed.
     fs.writeFileSync(path.join(bundle, 'config.json'), specJson(req.spec));
     this.exits.clear(req.id);

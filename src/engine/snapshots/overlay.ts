@@ -26,9 +26,22 @@ export class OverlaySnapshotter {
     fs.mkdirSync(this.workDir(id), { recursive: true, mode: 0o700 });
   }
 
-  /** overlay mount options; `lowerDirs` are the image's layer dirs, top first. */
-  mountOptions(id: string, lowerDirs: string[]): string[] {
-    return [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${this.upperDir(id)}`, `workdir=${this.workDir(id)}`];
+  /**
+   * overlay mount options; `lowerDirs` are the image's layer dirs, top first. The kernel takes at most one
+   * page of mount options, which 60 absolute layer paths exceed, so lower dirs are named by short symlinks
+   * (`links`, to be created in the bundle). The runtime mounts with the bundle's rootfs dir as working
+   * directory, so `../l/N` reaches them: 128 layers need about 1 KB.
+   */
+  mountOptions(id: string, lowerDirs: string[]): { options: string[]; links: Record<string, string> } {
+    const links: Record<string, string> = {};
+    const names = lowerDirs.map((dir, i) => {
+      links[`l/${i.toString(36)}`] = dir;
+      return `../l/${i.toString(36)}`;
+    });
+    return {
+      options: [`lowerdir=${names.join(':')}`, `upperdir=${this.upperDir(id)}`, `workdir=${this.workDir(id)}`],
+      links,
+    };
   }
 
   remove(id: string): void {
