@@ -97,7 +97,12 @@ test('cp into and out of a running container: files, dirs, dir/., -a, -L, tar st
   assert.deepEqual([linkStat.stat.mode, linkStat.stat.linkTarget], [2 ** 27 + 0o777, '/etc']);
   const fileStat = await statHeader(id, '/ff');
   assert.deepEqual([fileStat.stat.name, fileStat.stat.size, fileStat.stat.mode], ['ff', 5, 0o644]);
+  const since = Math.floor(Date.now() / 1000) - 1;
   const get = await d.api('GET', `/containers/${id}/archive?path=/ff`);
+  await ok(['cp', path.join(work, 'f.txt'), 'c1:/tmp/']);
+  const evs = await d.api('GET', `/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`);
+  const actions = evs.body.split('\n').filter(Boolean).map((l) => JSON.parse(l).Action as string);
+  assert.ok(actions.includes('archive-path') && actions.includes('extract-to-dir'), actions.join(','));
   assert.equal(get.headers['content-type'], 'application/x-tar');
   assert.ok(get.headers['x-docker-container-path-stat']);
   await ok(['rm', '-f', 'c1']);
