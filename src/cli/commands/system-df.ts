@@ -1,7 +1,7 @@
 /** `system df`: disk usage (docker's formatter.DiskUsageContext). */
 import type { BuildCacheRecord, ContainerSummary, DiskUsage, ImageSummary, VolumeUsage } from '../../client';
 import type { Cli } from '../cli';
-import { CommandSpec } from '../command';
+import { CommandSpec, StatusError } from '../command';
 import { FlagValues } from '../flags';
 import { ContainerRow, containerHeader, truncateID } from '../format/container';
 import { imageHeader, ImageRow } from '../format/image';
@@ -225,7 +225,18 @@ function isDangling(i: ImageSummary): boolean {
   return tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>';
 }
 
-function verboseContext(du: DiskUsage, trunc: boolean) {
+/** formatter's diskUsageContext: what a custom template sees with -v. */
+class DiskUsageView {
+  constructor(
+    readonly Images: ImageRow[],
+    readonly Containers: ContainerRow[],
+    readonly Volumes: VolumeRow[],
+    readonly BuildCache: BuildCacheRow[],
+  ) {}
+}
+Object.defineProperty(DiskUsageView, 'name', { value: '*formatter.diskUsageContext' });
+
+function verboseContext(du: DiskUsage, trunc: boolean): DiskUsageView {
   const images: ImageRow[] = [];
   for (const i of du.Images ?? []) {
     let repo = '<none>';
@@ -249,7 +260,7 @@ function verboseContext(du: DiskUsage, trunc: boolean) {
   const cache = [...(du.BuildCache ?? [])]
     .sort((a, b) => (a.LastUsedAt && b.LastUsedAt ? Date.parse(b.LastUsedAt) - Date.parse(a.LastUsedAt) : 0))
     .map((b) => new BuildCacheRow(b, trunc));
-  return { Images: images, Containers: containers, Volumes: volumes, BuildCache: cache };
+  return new DiskUsageView(images, containers, volumes, cache);
 }
 
 export function renderDiskUsage(du: DiskUsage, format: string, verbose: boolean): string {
@@ -269,7 +280,12 @@ export function renderDiskUsage(du: DiskUsage, format: string, verbose: boolean)
         BuildCache: duc.BuildCache.map((r) => r.toJSON()),
       });
     }
-    return compileOrThrow(src)(duc);
+    const tmpl = compileOrThrow(src);
+    try {
+      return tmpl(duc);
+    } catch (err) {
+      throw new StatusError((err as Error).message, 1);
+    }
   }
   let builderSize = 0;
   for (const bc of du.BuildCache ?? []) if (!bc.Shared) builderSize += bc.Size;
