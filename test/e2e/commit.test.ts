@@ -84,6 +84,9 @@ test('commit of a running container pauses it and captures its files; empty diff
   assert.equal(await ok(['run', '--rm', 'live:img', 'cat', '/live']), 'live\n');
   const actions = (await events).body.split('\n').filter(Boolean).map((l) => JSON.parse(l).Action);
   assert.deepEqual(actions.filter((a: string) => ['pause', 'unpause', 'commit'].includes(a)), ['pause', 'unpause', 'commit']);
+  const imageEvents = await d.api('GET', `/events?since=${Math.floor(Date.now() / 1000) - 5}&until=${Math.floor(Date.now() / 1000)}&filters=${encodeURIComponent('{"type":["image"]}')}`);
+  const imgActions = imageEvents.body.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.id === id || e.Actor?.ID === id).map((e) => e.Action);
+  assert.deepEqual(imgActions, ['create', 'tag']);
   // --pause=false leaves it running throughout.
   await ok(['commit', '--pause=false', 'run1']);
   await ok(['rm', '-f', 'run1']);

@@ -162,6 +162,7 @@ export class ContainerCommits {
       ...(parentJson['os.version'] ? { 'os.version': parentJson['os.version'] } : {}),
     };
     const id = await this.d.images.createImage(Buffer.from(JSON.stringify(config)), { parent: parentImage.id });
+    this.d.events.publish('image', 'create', id, { name: id });
     let imageRef = '';
     if (target && opts.repo) {
       await this.d.images.tag(id, opts.repo, opts.tag || undefined);
