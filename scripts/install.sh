@@ -14,6 +14,7 @@ for spec in runc:runc conmon:conmon ip:iproute2 iptables:iptables busybox:busybo
 done
 [ -e /usr/include/stdlib.h ] || need_pkgs+=(libc6-dev)
 command -v docker >/dev/null 2>&1 || need_pkgs+=(docker.io)
+/usr/bin/python3 -c 'import docker' 2>/dev/null || need_pkgs+=(python3-docker)
 if ! command -v node >/dev/null 2>&1; then need_pkgs+=(nodejs npm); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"

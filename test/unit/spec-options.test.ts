@@ -235,7 +235,7 @@ test('run options: stored HostConfig as moby keeps it, and create-time errors', 
   const hc = checkRunOptions({ hostConfig: { Memory: 100 << 20, CapAdd: ['net_admin'], LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }).hostConfig;
   assert.deepEqual(
     [hc.MemorySwap, hc.CapAdd, hc.CapDrop, hc.IpcMode, hc.ShmSize, hc.OomKillDisable, hc.LogConfig],
-    [200 << 20, ['CAP_NET_ADMIN'], null, 'private', 64 << 20, false, { Type: 'k8s-file', Config: { 'max-size': '1m' } }],
+    [200 << 20, ['CAP_NET_ADMIN'], null, 'private', 64 << 20, false, { Type: 'json-file', Config: { 'max-size': '1m' } }],
   );
   const err = (h: Record<string, unknown>, extra: object = {}) => {
     try {

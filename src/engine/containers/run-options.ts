@@ -150,6 +150,8 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   }
   const logConfig = (hc.LogConfig ?? {}) as { Type?: string; Config?: Record<string, string> | null };
   const logging = logRotationFromConfig(logConfig);
-  hc.LogConfig = { Type: logging.driver ?? 'k8s-file', Config: { ...(logConfig.Config ?? {}) } };
+  // Stored under Docker's driver names (empty means json-file): clients such as docker-py read logs only
+  // for json-file and journald; the bytes on disk are conmon's k8s-file format either way.
+  hc.LogConfig = { Type: logging.driver ?? (logConfig.Type || 'json-file'), Config: { ...(logConfig.Config ?? {}) } };
   return { hostConfig: hc, warnings };
 }
