@@ -23,7 +23,6 @@ import { volumeNamesOf } from '../engine/containers/mounts';
 export class Engine {
   /** Networks, container networking and published ports (set by open). */
   networks!: NetworkManager;
-
   /** Volumes (local driver), docker cp, diff and commit (set by open). */
   volumes!: VolumeService;
   archive!: ContainerArchive;
@@ -57,8 +56,6 @@ export class Engine {
     new OomWatcher(events, (id) => runtime.paths.persistDir(id)).watchAll(store.all().filter((c) => c.State.Running).map((c) => c.Id));
     wireVolumeMountEvents(events, (id) => (store.find(id) as { MountPoints?: VolumeMountLike[] } | undefined)?.MountPoints ?? []);
     const snapshots = new OverlaySnapshotter(path.join(config.dataRoot, 'snapshots'));
-    const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
-    volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
     const networks = new NetworkManager({
       dataRoot: config.dataRoot,
       prefix: config.networkPrefix,
@@ -69,6 +66,8 @@ export class Engine {
       hostResolvConf: process.env.BERTH_RESOLV_CONF,
     });
     await networks.init();
+    const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
+    volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
     const containers = new ContainerService({ networking: networks, store, runtime, images, snapshots, events, volumes });
     await containers.reconcile();
     await networks.afterReconcile();
@@ -110,7 +109,7 @@ export class Engine {
         ['Native Overlay Diff', 'true'],
         ['userxattr', 'false'],
       ],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file', 'local'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -124,7 +123,7 @@ export class Engine {
       OomKillDisable: true,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: 'json-file',
       CgroupDriver: 'cgroupfs',
       CgroupVersion: cgroupVersion(),
       NEventsListener: 0,
