@@ -125,6 +125,8 @@ test('-v and --mount: named, bind, anonymous, tmpfs; Mounts as Docker shows them
   assert.deepEqual(hc.sort(), ['named:/data', `${hostDir}:/h:ro`, `${missing}:/n`].sort()); // the CLI's order varies
   const ps = JSON.parse((await d.api('GET', '/containers/json?filters=' + encodeURIComponent('{"name":["m1"]}'))).body);
   assert.equal(ps[0].Mounts.length, 7);
+  for (const v of ['named', '/data', hostDir, '/t']) assert.equal(await ok(['ps', '-q', '--no-trunc', '--filter', `volume=${v}`]), `${ps[0].Id}\n`, v);
+  assert.equal(await ok(['ps', '-q', '--filter', 'volume=other']), '');
 
   const out = await ok(['exec', 'm1', 'sh', '-c', 'cat /h/h; echo x > /h/w 2>/dev/null || echo ro-bind; echo y > /mv/w 2>/dev/null || echo ro-vol; df -k /t | tail -1; df -k /tt | tail -1; echo d > /data/f; echo n > /n/f']);
   assert.match(out, /^host\nro-bind\nro-vol\ntmpfs\s+1024\s.*\ntmpfs\s+64\s/);

@@ -1,8 +1,9 @@
 import { invalidParameter } from '../../util/errors';
 import type { ContainerRecord } from './types';
+import { mountPointsOf } from './mounts';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-const KNOWN = new Set(['status', 'name', 'id', 'label', 'exited', 'ancestor', 'before', 'since']);
+const KNOWN = new Set(['status', 'name', 'id', 'label', 'exited', 'ancestor', 'before', 'since', 'volume']);
 
 export function labelMatches(labels: Record<string, string> | null | undefined, expr: string): boolean {
   const eq = expr.indexOf('=');
@@ -37,5 +38,6 @@ export function containerFilter(
     any(filters.exited, (code) => c.State.Status === 'exited' && c.State.ExitCode === Number(code)) &&
     any(filters.ancestor, (ref) => imageMatches(c, ref)) &&
     (before ?? []).every((t) => Date.parse(c.Created) < t) &&
-    (since ?? []).every((t) => Date.parse(c.Created) > t);
+    (since ?? []).every((t) => Date.parse(c.Created) > t) &&
+    any(filters.volume, (v) => mountPointsOf(c).some((m) => m.Destination === v || (m.Name ? m.Name === v : m.Source === v)));
 }
