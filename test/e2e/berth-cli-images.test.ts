@@ -18,7 +18,7 @@ after(async () => {
 });
 
 /** Relative times may tick over between the two runs. */
-const relTime = (s: string) => s.replace(/(\d+ seconds|About a minute|Less than a second|\d+ minutes) ago/g, 'X ago');
+const relTime = (s: string) => s.replace(/(\d+ seconds?|About a minute|Less than a second|\d+ minutes) ago/g, 'X ago');
 
 async function same(args: string[], input?: string | Buffer): Promise<CmdResult> {
   const dk = await d.docker(args, { input });
