@@ -373,11 +373,11 @@ export class DockerClient {
     return this.transport.json({ method: 'POST', path: '/containers/prune', query: { filters: encodeFilters(filters) } });
   }
 
-  imageRemove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+  imageRemove(name: string, opts: { force?: boolean; noprune?: boolean; platforms?: string[] } = {}): Promise<ImageDeleteItem[]> {
     return this.transport.json({
       method: 'DELETE',
       path: `/images/${name}`,
-      query: { force: flag(opts.force), noprune: flag(opts.noprune) },
+      query: { force: flag(opts.force), noprune: flag(opts.noprune), platforms: opts.platforms?.length ? opts.platforms : undefined },
     });
   }
 

@@ -289,3 +289,25 @@ test('exec: a non-stdcopy reply after the upgrade fails at once like StdCopy (no
     const r = await berth(d, ['exec', 'web', 'id']);
     assert.deepEqual(r, { code: 1, out: '', err: 'Unrecognized input header: 72\n' });
   }));
+
+test('--platform values: containerd parsing and the Go client\'s JSON', async () => {
+  const { encodePlatform } = await import('../../src/cli/commands/image-manage');
+  assert.equal(encodePlatform('linux/amd64'), '{"architecture":"amd64","os":"linux"}');
+  assert.equal(encodePlatform('linux/aarch64'), '{"architecture":"arm64","os":"linux"}');
+  assert.equal(encodePlatform('linux/arm64/v8'), '{"architecture":"arm64","os":"linux","variant":"v8"}');
+  assert.equal(encodePlatform('linux/armhf'), '{"architecture":"arm","os":"linux"}');
+  assert.equal(encodePlatform('windows(10.0.1)/amd64'), '{"architecture":"amd64","os":"windows","os.version":"10.0.1"}');
+  assert.equal(encodePlatform('arm64'), '{"architecture":"arm64","os":"linux"}');
+  assert.throws(() => encodePlatform('foo'), /^Error: "foo": unknown operating system or architecture: invalid argument$/);
+  assert.throws(() => encodePlatform('a/b/c/d'), /cannot parse platform specifier/);
+  await withDaemon(async (d) => {
+    d.on('GET', '/images/bb/history', (_req, res) => sendJSON(res, 200, []));
+    d.on('DELETE', '/images/bb', (_req, res) => sendJSON(res, 200, []));
+    await berth(d, ['history', '--platform', 'linux/amd64', 'bb']);
+    await berth(d, ['rmi', '--platform', 'linux/amd64,linux/arm64', 'bb']);
+    assert.ok(d.calls().includes('GET /images/bb/history?platform={"architecture":"amd64","os":"linux"}'));
+    assert.ok(d.calls().includes('DELETE /images/bb?platforms={"architecture":"amd64","os":"linux"}&platforms={"architecture":"arm64","os":"linux"}'));
+    const bad = await berth(d, ['history', '--platform', 'foo', 'bb']);
+    assert.deepEqual(bad, { code: 1, out: '', err: 'invalid platform: "foo": unknown operating system or architecture: invalid argument\n' });
+  });
+});

@@ -20,16 +20,134 @@ const errText = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 const PLATFORM_USAGE = (what: string) => `${what}. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")`;
 
+// --- platforms (containerd's platforms.Parse, encoded as the Go client's JSON) -------------------
+
+const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
+const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
+const HOST_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+function normalizeArch(arch: string, variant: string): [string, string] {
+  let a = arch.toLowerCase();
+  let v = variant.toLowerCase();
+  switch (a) {
+    case 'i386':
+      a = '386';
+      v = '';
+      break;
+    case 'x86_64':
+    case 'x86-64':
+    case 'amd64':
+      a = 'amd64';
+      if (v === 'v1') v = '';
+      break;
+    case 'aarch64':
+    case 'arm64':
+      a = 'arm64';
+      if (['8', 'v8', 'v8.0'].includes(v)) v = '';
+      else if (['9', '9.0', 'v9.0'].includes(v)) v = 'v9';
+      break;
+    case 'armhf':
+      a = 'arm';
+      v = 'v7';
+      break;
+    case 'armel':
+      a = 'arm';
+      v = 'v6';
+      break;
+    case 'arm':
+      if (v === '' || v === '7') v = 'v7';
+      else if (['5', '6', '8'].includes(v)) v = `v${v}`;
+      break;
+  }
+  return [a, v];
+}
+
+/** platforms.Parse + json.Marshal(ocispec.Platform); errors worded as containerd words them. */
+export function encodePlatform(specifier: string): string {
+  const invalid = (msg: string) => new Error(`${msg}: invalid argument`);
+  if (specifier.includes('*')) throw invalid(`${JSON.stringify(specifier)}: wildcards not yet supported`);
+  const parts = specifier.split('/');
+  if (parts.length > 4) parts.splice(3, parts.length - 3, parts.slice(3).join('/'));
+  let os = '';
+  let osVersion = '';
+  let arch = '';
+  let variant = '';
+  parts.forEach((part, i) => {
+    if (i === 0) {
+      const m = /^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$/.exec(part);
+      if (!m) {
+        throw invalid(
+          `${JSON.stringify(part)} is an invalid OS component of ${JSON.stringify(specifier)}: OSAndVersion specifier component must match "^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$"`,
+        );
+      }
+      os = m[1].toLowerCase() === 'macos' ? 'darwin' : m[1].toLowerCase();
+      osVersion = m[2] ?? '';
+    } else if (!/^[A-Za-z0-9_.-]+$/.test(part)) {
+      throw invalid(`${JSON.stringify(part)} is an invalid component of ${JSON.stringify(specifier)}: platform specifier component must match "^[A-Za-z0-9_.-]+$"`);
+    }
+  });
+  const hostArch = HOST_ARCH[process.arch] ?? process.arch;
+  switch (parts.length) {
+    case 1:
+      if (KNOWN_OS.has(os)) {
+        arch = hostArch;
+        break;
+      }
+      [arch, variant] = normalizeArch(parts[0], '');
+      if (arch === 'arm' && variant === 'v7') variant = '';
+      if (!KNOWN_ARCH.has(arch)) throw invalid(`${JSON.stringify(specifier)}: unknown operating system or architecture`);
+      os = 'linux';
+      osVersion = '';
+      break;
+    case 2:
+      [arch, variant] = normalizeArch(parts[1], '');
+      if (arch === 'arm' && variant === 'v7') variant = '';
+      break;
+    case 3:
+      [arch, variant] = normalizeArch(parts[1], parts[2]);
+      if (arch === 'arm64' && variant === '') variant = 'v8';
+      break;
+    default:
+      throw invalid(`${JSON.stringify(specifier)}: cannot parse platform specifier`);
+  }
+  return JSON.stringify({
+    architecture: arch,
+    os,
+    ...(osVersion ? { 'os.version': osVersion } : {}),
+    ...(variant ? { variant } : {}),
+  });
+}
+
+/** The --platform value as a query value, or an "invalid platform: …" StatusError. */
+function platformQuery(value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    return encodePlatform(value);
+  } catch (err) {
+    throw new StatusError(`invalid platform: ${errText(err)}`, 1);
+  }
+}
+
 // --- rmi -----------------------------------------------------------------------------------------
 
 async function runRmi(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
   const force = flags.bool('force');
   const noprune = flags.bool('no-prune');
+  const platforms: string[] = [];
+  for (const v of flags.list('platform').flatMap((x) => x.split(','))) {
+    let p: string;
+    try {
+      p = encodePlatform(v);
+    } catch (err) {
+      throw new StatusError(errText(err), 1);
+    }
+    if (!platforms.includes(p)) platforms.push(p);
+  }
   let fatal = false;
   const errs: string[] = [];
   for (const img of args) {
     try {
-      const dels = await cli.client.imageRemove(img, { force, noprune });
+      const dels = await cli.client.imageRemove(img, { force, noprune, platforms });
       for (const d of dels ?? []) {
         if (d.Deleted) cli.out(`Deleted: ${d.Deleted}\n`);
         else cli.out(`Untagged: ${d.Untagged ?? ''}\n`);
@@ -188,8 +306,7 @@ export function historyFormat(source: string, quiet: boolean, human: boolean): s
 }
 
 async function runHistory(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
-  const platform = flags.string('platform');
-  const history = await cli.client.imageHistory(args[0], platform || undefined);
+  const history = await cli.client.imageHistory(args[0], platformQuery(flags.string('platform')));
   const human = flags.bool('human');
   const format = historyFormat(flags.string('format') || 'table', flags.bool('quiet'), human);
   const trunc = !flags.bool('no-trunc');
@@ -265,7 +382,7 @@ export function errnoText(err: unknown): string {
 
 async function runSave(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
   const output = flags.string('output');
-  const platform = flags.string('platform') || undefined;
+  const platform = platformQuery(flags.string('platform'));
   if (output === '') {
     if (cli.outIsTerminal) throw new StatusError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
     const res = await cli.client.imageSave(args, platform);
@@ -320,7 +437,8 @@ async function runLoad(cli: Cli, flags: FlagValues): Promise<number> {
     }
   }
   const quiet = flags.bool('quiet') || !cli.outIsTerminal;
-  const res = await cli.client.imageLoad(input, { quiet, platform: flags.string('platform') || undefined });
+  const platform = platformQuery(flags.string('platform'));
+  const res = await cli.client.imageLoad(input, { quiet, platform });
   if (res.headers['content-type'] === 'application/json') {
     await displayJSONMessages(res, { write: (s) => cli.out(s), isTerminal: cli.outIsTerminal, columns: cli.io.stdout.columns });
     return 0;
