@@ -122,10 +122,16 @@ function validateUint16(v: string): string {
   return v;
 }
 
+/** units.RAMInBytes, which also refuses negative sizes. */
+function validateSize(v: string): string {
+  validateBytes(v);
+  if (ramInBytes(v) < 0 || /^\s*-/.test(v)) throw new Error(`invalid size: '${v}'`);
+  return v;
+}
+
 function validateMemSwap(v: string): string {
   if (v === '-1') return v;
-  ramInBytes(v);
-  return v;
+  return validateSize(v);
 }
 
 /** opts.ParseRestartPolicy (the CLI leaves the policy name to the daemon to check). */
@@ -160,8 +166,8 @@ const UPDATE_FLAGS: FlagDef[] = [
   { name: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
   { name: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
   { name: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
-  { name: 'memory', short: 'm', type: 'string', varName: 'bytes', usage: 'Memory limit', validate: validateBytes },
-  { name: 'memory-reservation', type: 'string', varName: 'bytes', usage: 'Memory soft limit', validate: validateBytes },
+  { name: 'memory', short: 'm', type: 'string', varName: 'bytes', usage: 'Memory limit', validate: validateSize },
+  { name: 'memory-reservation', type: 'string', varName: 'bytes', usage: 'Memory soft limit', validate: validateSize },
   {
     name: 'memory-swap',
     type: 'string',
@@ -169,7 +175,7 @@ const UPDATE_FLAGS: FlagDef[] = [
     usage: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
     validate: validateMemSwap,
   },
-  { name: 'kernel-memory', type: 'string', varName: 'bytes', usage: 'Kernel memory limit (deprecated)', validate: validateBytes, hidden: true },
+  { name: 'kernel-memory', type: 'string', varName: 'bytes', usage: 'Kernel memory limit (deprecated)', validate: validateSize, hidden: true },
   { name: 'restart', type: 'string', usage: 'Restart policy to apply when a container exits' },
   { name: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
   { name: 'cpus', type: 'string', varName: 'decimal', usage: 'Number of CPUs', validate: validateCPUs },
