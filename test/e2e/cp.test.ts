@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon } from './harness';
+import * as http from 'node:http';
+import { TestDaemon, eventually } from './harness';
 
 let d: TestDaemon;
 let work: string;
@@ -172,6 +173,38 @@ test('cp and start of a stopped container at the same time: both work, nothing s
   const names = (await ok(['cp', 'race:/', '-'])).match(/r[0-3]/g) ?? [];
   assert.deepEqual([...new Set(names)].sort(), ['r0', 'r1', 'r2', 'r3']);
   await ok(['rm', '-f', 'race']);
+});
+
+test('berthd killed in the middle of a cp into a stopped container: no mount, no helper, nothing left', async () => {
+  await ok(['create', '--name', 'mid', 'busybox', 'true']);
+  const id = (await ok(['inspect', '-f', '{{.Id}}', 'mid'])).trim();
+  const req = http.request({ socketPath: d.socket, method: 'PUT', path: `/containers/${id}/archive?path=/tmp`, headers: { 'Transfer-Encoding': 'chunked' } });
+  req.on('error', () => undefined);
+  const header = Buffer.alloc(512);
+  header.write('big.bin', 0);
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write((64 << 20).toString(8).padStart(11, '0') + '\0', 124);
+  header.write('00000000000\0', 136);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257);
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  req.write(header);
+  req.write(Buffer.alloc(1 << 20));
+  const views = path.join(d.execRoot, 'views');
+  await eventually(() => fs.existsSync(views) && fs.readdirSync(views).length > 0);
+  await d.kill9();
+  req.destroy();
+  // The bridge and NAT rules stay for the next start; processes and mounts must be gone.
+  const mine = () => d.leaks().filter((l) => l.startsWith('process') || l.startsWith('mount'));
+  await eventually(() => mine().length === 0).catch(() => assert.fail(mine().join('\n')));
+  await d.launch();
+  assert.deepEqual(fs.readdirSync(views), [], 'stale view mount points are swept at start');
+  await ok(['rm', 'mid']);
 });
 
 test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family)', async () => {

@@ -139,7 +139,23 @@ export async function setFrozen(cgroupsPath: string, frozen: boolean): Promise<b
 export class ContainerArchive {
   private readonly frozen = new Map<string, { count: number; done: Promise<void> }>();
 
-  constructor(private readonly d: ArchiveDeps) {}
+  constructor(private readonly d: ArchiveDeps) {
+    // Mount points of views that a killed daemon left (the mounts themselves died with their namespace).
+    const views = this.viewRoot();
+    let stale: string[] = [];
+    try {
+      stale = fs.readdirSync(views);
+    } catch {
+      /* none yet */
+    }
+    for (const name of stale) {
+      try {
+        fs.rmdirSync(path.join(views, name));
+      } catch (err) {
+        log.warn('stale view mount point not removed', { name, error: (err as Error).message });
+      }
+    }
+  }
 
   /**
    * Runs `fn` with a host path showing the container's root file system (volumes included), the
