@@ -168,7 +168,8 @@ test('image prune: prompt texts, cancel, filters, deleted list', async () => {
 });
 
 test('system df: summary, verbose, json, raw and templates like docker', async () => {
-  const seed = await d.berth(['run', '--name', 'df-c', 'busybox', 'sh', '-c', 'echo data > /f']);
+  assert.equal((await d.berth(['volume', 'create', 'df-unused'])).code, 0);
+  const seed = await d.berth(['run', '--name', 'df-c', '-v', 'df-vol:/data', 'busybox', 'sh', '-c', 'echo data > /f; echo hi > /data/f']);
   assert.equal(seed.code, 0, seed.stderr);
   await same(['system', 'df']);
   await same(['system', 'df', '--format', 'json']);
@@ -180,6 +181,7 @@ test('system df: summary, verbose, json, raw and templates like docker', async (
   await same(['system', 'df', '-v', '--format', '{{range .Containers}}{{.Names}} {{.Size}}{{end}}']);
   await same(['system', 'df', 'extra']);
   await d.berth(['rm', 'df-c']);
+  await d.berth(['volume', 'rm', 'df-vol', 'df-unused']);
 });
 
 /** A tar with one empty file (512-byte header, 1024 zero bytes of trailer). */

@@ -131,22 +131,36 @@ class VolumeRow {
       .map(([k, val]) => `${k}=${val}`)
       .join(',');
   }
+  Label(name: string): string {
+    return this.v.Labels?.[name] ?? '';
+  }
   Links(): string {
     return this.v.UsageData ? String(this.v.UsageData.RefCount) : 'N/A';
   }
   Size(): string {
-    if (!this.v.UsageData || this.v.UsageData.Size === -1) return 'N/A';
-    return humanSize(this.v.UsageData.Size);
+    return this.v.UsageData ? humanSize(this.v.UsageData.Size) : 'N/A';
+  }
+  Group(): string {
+    return 'N/A';
+  }
+  Availability(): string {
+    return 'N/A';
+  }
+  Status(): string {
+    return 'N/A';
   }
   toJSON(): Record<string, unknown> {
     return {
+      Availability: this.Availability(),
       Driver: this.Driver(),
+      Group: this.Group(),
       Labels: this.Labels(),
       Links: this.Links(),
       Mountpoint: this.Mountpoint(),
       Name: this.Name(),
       Scope: this.Scope(),
       Size: this.Size(),
+      Status: this.Status(),
     };
   }
 }
@@ -204,7 +218,19 @@ class BuildCacheRow {
   }
 }
 
-const volumeHeader = () => headerContext({ Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' });
+const volumeHeader = () =>
+  headerContext({
+    Name: 'VOLUME NAME',
+    Driver: 'DRIVER',
+    Scope: 'SCOPE',
+    Mountpoint: 'MOUNTPOINT',
+    Labels: 'LABELS',
+    Links: 'LINKS',
+    Size: 'SIZE',
+    Group: 'GROUP',
+    Availability: 'AVAILABILITY',
+    Status: 'STATUS',
+  });
 const buildCacheHeader = () =>
   headerContext({
     ID: 'CACHE ID',
