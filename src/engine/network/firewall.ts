@@ -18,13 +18,14 @@ export interface FwPublish {
 
 /**
  * The daemon's iptables rules, all in its own chains (`<PREFIX>-FWD` in filter, `<PREFIX>-DNAT` and `<PREFIX>-POST`
- * in nat) reached by one jump each from the built-in chains. Every change rewrites the chains whole from the
+ * in nat, `<PREFIX>-RAW` in raw) reached by one jump each from the built-in chains. Every change rewrites the chains whole from the
  * desired state in one `iptables-restore --noflush` (declaring a chain flushes it), so no rule can be left behind.
  */
 export class Firewall {
   readonly fwd: string;
   readonly dnat: string;
   readonly post: string;
+  readonly raw: string;
   private queue: Promise<void> = Promise.resolve();
   private jumpsInstalled = false;
 
@@ -33,9 +34,10 @@ export class Firewall {
     this.fwd = `${p}-FWD`;
     this.dnat = `${p}-DNAT`;
     this.post = `${p}-POST`;
+    this.raw = `${p}-RAW`;
   }
 
-  static render(chains: { fwd: string; dnat: string; post: string }, nets: FwNetwork[], pubs: FwPublish[]): string {
+  static render(chains: { fwd: string; dnat: string; post: string; raw: string }, nets: FwNetwork[], pubs: FwPublish[]): string {
     const f: string[] = ['*filter', `:${chains.fwd} - [0:0]`];
     for (const n of nets) f.push(`-A ${chains.fwd} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
     for (const n of nets) if (!n.internal) f.push(`-A ${chains.fwd} -o ${n.bridge} -m conntrack --ctstate DNAT -j ACCEPT`);
@@ -46,7 +48,6 @@ export class Firewall {
     const n: string[] = ['*nat', `:${chains.dnat} - [0:0]`, `:${chains.post} - [0:0]`];
     for (const p of pubs) {
       for (const g of groupRanges(p.ports)) {
-        if (g.hostIp.startsWith('127.')) continue; // served by the loopback proxy only
         const dst = g.hostIp === '0.0.0.0' ? '' : ` -d ${g.hostIp}/32`;
         const dport = g.low === g.high ? `${g.low}` : `${g.low}:${g.high}`;
         const to = g.same ? p.target : `${p.target}:${g.containerPort}`;
@@ -54,8 +55,15 @@ export class Firewall {
       }
     }
     for (const net of nets) if (net.masquerade && !net.internal) n.push(`-A ${chains.post} -s ${net.subnet} ! -o ${net.bridge} -j MASQUERADE`);
+    // Published ports on 127.0.0.1 are DNATed in OUTPUT too (the bridges have route_localnet=1); the source
+    // becomes the gateway so the container can answer.
+    for (const net of nets) n.push(`-A ${chains.post} -s 127.0.0.0/8 -o ${net.bridge} -m addrtype --src-type LOCAL -j MASQUERADE`);
     n.push('COMMIT');
-    return [...f, ...n].join('\n') + '\n';
+    // route_localnet must not let anything from a bridge reach the host's loopback addresses.
+    const r: string[] = ['*raw', `:${chains.raw} - [0:0]`];
+    for (const net of nets) r.push(`-A ${chains.raw} -i ${net.bridge} -d 127.0.0.0/8 -j DROP`);
+    r.push('COMMIT');
+    return [...f, ...n, ...r].join('\n') + '\n';
   }
 
   /** Rewrites the chains (serialised: later calls see earlier ones done). */
@@ -75,8 +83,9 @@ export class Firewall {
     return [
       { table: 'filter', chain: 'FORWARD', rule: ['-j', this.fwd], insert: true },
       { table: 'nat', chain: 'PREROUTING', rule: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', this.dnat], insert: false },
-      { table: 'nat', chain: 'OUTPUT', rule: ['!', '-d', '127.0.0.0/8', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', this.dnat], insert: false },
+      { table: 'nat', chain: 'OUTPUT', rule: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', this.dnat], insert: false },
       { table: 'nat', chain: 'POSTROUTING', rule: ['-j', this.post], insert: true },
+      { table: 'raw', chain: 'PREROUTING', rule: ['-j', this.raw], insert: true },
     ];
   }
 
@@ -103,7 +112,7 @@ export class Firewall {
           if (!ok) break;
         }
       }
-      for (const [table, chain] of [['filter', this.fwd], ['nat', this.dnat], ['nat', this.post]] as const) {
+      for (const [table, chain] of [['filter', this.fwd], ['nat', this.dnat], ['nat', this.post], ['raw', this.raw]] as const) {
         await run('iptables', ['-w', '-t', table, '-F', chain]).catch(() => undefined);
         await run('iptables', ['-w', '-t', table, '-X', chain]).catch(() => undefined);
       }

@@ -94,6 +94,7 @@ export class NetworkManager implements ContainerNetworking {
   private readonly dns: DnsServer;
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly prefix: string;
+  private readonly bridgesUp = new Set<string>();
 
   constructor(private readonly o: NetworkManagerOptions) {
     if (!/^[a-z][a-z0-9]{0,7}$/.test(o.prefix)) throw new Error(`invalid network prefix "${o.prefix}": 1 to 8 lower-case letters and digits`);
@@ -166,6 +167,7 @@ export class NetworkManager implements ContainerNetworking {
         .filter((n) => n.bridge && present.has(n.bridge) && !n.Options['berth.bridge.external'])
         .map((n) => `link del ${n.bridge}`),
     );
+    this.bridgesUp.clear();
     await this.firewall.teardown();
   }
 
@@ -249,16 +251,28 @@ export class NetworkManager implements ContainerNetworking {
     return Number.isInteger(v) && v >= 68 ? v : DEFAULT_MTU;
   }
 
+  /** Creates missing bridge devices (those made or seen by this process are not looked up again). */
   private async ensureBridges(nets: NetworkRecord[]): Promise<void> {
+    const wanted = nets.filter((n) => n.bridge && !this.bridgesUp.has(n.bridge));
+    if (wanted.length === 0) return;
     const present = await linkNames();
     const lines: string[] = [];
-    for (const n of nets) {
-      if (!n.bridge || present.has(n.bridge)) continue;
+    for (const n of wanted) {
+      if (present.has(n.bridge!)) continue;
       const cfg = n.IPAM.Config[0]!;
       const bits = parseCidr(cfg.Subnet)!.cidr.bits;
       lines.push(`link add ${n.bridge} type bridge`, `addr add ${cfg.Gateway}/${bits} dev ${n.bridge}`, `link set ${n.bridge} mtu ${this.mtu(n)} up`);
     }
     await ipBatch(lines);
+    for (const n of wanted) {
+      // Lets OUTPUT DNAT send 127.0.0.1 publishes to containers (the raw chain drops 127/8 arriving from bridges).
+      try {
+        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, '1');
+      } catch (err) {
+        log.warn('route_localnet not set; loopback publishes go through the proxy', { bridge: n.bridge, error: (err as Error).message });
+      }
+      this.bridgesUp.add(n.bridge!);
+    }
   }
 
   private async listenDns(n: NetworkRecord): Promise<void> {
@@ -279,7 +293,7 @@ export class NetworkManager implements ContainerNetworking {
       }));
     const pubs: FwPublish[] = [];
     for (const sb of this.sandboxes.values()) {
-      if (!sb.portTarget || !sb.ports.length || !sb.pid) continue;
+      if (!sb.portTarget || !sb.ports.length) continue;
       const net = this.bridgeNetworks().find((n) => n.endpoints[sb.containerId]?.ip === sb.portTarget);
       if (!net?.bridge) continue;
       pubs.push({ bridge: net.bridge, target: sb.portTarget, ports: sb.ports });
@@ -440,6 +454,13 @@ export class NetworkManager implements ContainerNetworking {
   }
 
   async prepare(c: ContainerRecord): Promise<NetworkPlan> {
+    const t0 = process.hrtime.bigint();
+    const plan = await this.preparePlan(c);
+    log.debug('network prepare', { id: c.Id.slice(0, 12), ms: (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1) });
+    return plan;
+  }
+
+  private async preparePlan(c: ContainerRecord): Promise<NetworkPlan> {
     const mode = primaryMode(c);
     const extra = this.extraHosts(c);
     if (mode === 'host') return { hostNetwork: true, hostsEntries: extra };
@@ -481,7 +502,7 @@ export class NetworkManager implements ContainerNetworking {
       }
       const sb: SandboxRecord = { containerId: c.Id, pid: 0, ports, portTarget: target };
       this.sandboxes.set(c.Id, sb);
-      this.store.saveSandbox(sb);
+      if (ports.length) this.store.saveSandbox(sb);
     } catch (err) {
       this.proxies.release(c.Id);
       for (const n of allocated) this.freeEndpoint(n, c.Id);
@@ -527,6 +548,12 @@ export class NetworkManager implements ContainerNetworking {
   }
 
   async attach(c: ContainerRecord, pid: number): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    await this.attachEndpoints(c, pid);
+    log.debug('network attach', { id: c.Id.slice(0, 12), ms: (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1) });
+  }
+
+  private async attachEndpoints(c: ContainerRecord, pid: number): Promise<void> {
     const members = this.memberships(c).filter((m) => m.net.endpoints[c.Id]);
     if (members.length === 0) return;
     await this.ensureBridges(members.map((m) => m.net));
@@ -542,15 +569,16 @@ export class NetworkManager implements ContainerNetworking {
     await ipBatch(host);
     await this.configureNamespace(pid, ns, this.dnsGateway(c));
     const sb = this.sandboxes.get(c.Id);
-    if (sb) {
-      sb.pid = pid;
-      this.store.saveSandbox(sb);
-    }
-    await this.applyFirewall();
+    if (sb) sb.pid = pid;
+    if (sb?.ports.length) await this.applyFirewall();
   }
 
   /** One nsenter: `ip -batch` inside the namespace, then the 127.0.0.11 → resolver NAT when there is DNS. */
   private async configureNamespace(pid: number, ipLines: string[], dns: { gw: string; ip: string } | undefined): Promise<void> {
+    if (!dns) {
+      await runInput('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], ipLines.join('\n') + '\n');
+      return;
+    }
     let script = 'set -e\n';
     if (ipLines.length) script += `ip -batch - <<'EOF_IP'\n${ipLines.join('\n')}\nEOF_IP\n`;
     if (dns) {
@@ -567,13 +595,12 @@ export class NetworkManager implements ContainerNetworking {
       const ep = this.freeEndpoint(n, c.Id);
       if (ep) ifs.push(ep.hostIf);
     }
-    const had = this.sandboxes.delete(c.Id);
-    this.store.deleteSandbox(c.Id);
-    if (ifs.length) {
-      const present = await linkNames();
-      await ipBatchForce(ifs.filter((i) => present.has(i)).map((i) => `link del ${i}`));
-    }
-    if (had || ifs.length) await this.applyFirewall();
+    const sb = this.sandboxes.get(c.Id);
+    this.sandboxes.delete(c.Id);
+    if (sb?.ports.length) this.store.deleteSandbox(c.Id);
+    // The veths die with the container's namespace; this covers a namespace kept alive by a container:NAME peer.
+    await ipBatchForce(ifs.map((i) => `link del ${i}`));
+    if (sb?.ports.length) await this.applyFirewall();
   }
 
   async remove(c: ContainerRecord): Promise<void> {
@@ -878,6 +905,7 @@ export class NetworkManager implements ContainerNetworking {
     if (n.IPAM.Config[0]?.Gateway) this.dns.close(n.IPAM.Config[0].Gateway);
     const present = await linkNames();
     const gone = [...Object.values(n.endpoints).map((ep) => ep.hostIf), ...(n.bridge ? [n.bridge] : [])];
+    if (n.bridge) this.bridgesUp.delete(n.bridge);
     await ipBatchForce(gone.filter((l) => present.has(l)).map((l) => `link del ${l}`));
     await this.applyFirewall();
     this.o.events?.('destroy', n.Id, { name: n.Name, type: n.Driver });
