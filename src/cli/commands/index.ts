@@ -18,6 +18,7 @@ import { topCommand } from './top';
 import { volumeGroup } from './volume';
 import { cpCommand } from './cp';
 import { commitCommand, diffCommand } from './commit';
+import { networkGroup, portCommand } from './network';
 
 const sub = (cmd: CommandSpec, overrides: Partial<CommandSpec> = {}): CommandSpec => ({ ...cmd, topOrder: undefined, ...overrides });
 
@@ -110,6 +111,7 @@ export const COMMANDS: CommandSpec[] = [
   cpCommand,
   commitCommand,
   diffCommand,
+  networkGroup, portCommand,
 ];
 
 export function findCommand(list: readonly CommandSpec[], name: string): CommandSpec | undefined {
