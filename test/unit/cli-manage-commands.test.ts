@@ -311,3 +311,39 @@ test('--platform values: containerd parsing and the Go client\'s JSON', async ()
     assert.deepEqual(bad, { code: 1, out: '', err: 'invalid platform: "foo": unknown operating system or architecture: invalid argument\n' });
   });
 });
+
+test('config.json: pruneFilters merge into prune filters; detachKeys reach exec and attach', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cfg-'));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ pruneFilters: ['label=a', 'label!=b', 'until=24h', 'junk'], detachKeys: 'ctrl-e' }));
+  try {
+    await withDaemon(async (d) => {
+      d.on('POST', '/containers/prune', (_req, res) => sendJSON(res, 200, { ContainersDeleted: null, SpaceReclaimed: 0 }));
+      d.on('GET', '/containers/web/json', (_req, res) => sendJSON(res, 200, inspectBody()));
+      d.on('POST', '/containers/web/exec', (_req, res) => sendJSON(res, 201, { Id: EXEC }));
+      d.on('POST', `/exec/${EXEC}/start`, (_req, res) => {
+        res.writeHead(200);
+        res.end();
+      });
+      const run = async (args: string[]) => {
+        const stdout = collector();
+        const stderr = collector();
+        const stdin = new PassThrough();
+        stdin.end();
+        const code = await runCli(args, { stdin, stdout, stderr }, { DOCKER_HOST: d.host, DOCKER_CONFIG: dir, HOME: '/nonexistent' });
+        return { code, out: stdout.text(), err: stderr.text() };
+      };
+      const r = await run(['container', 'prune', '-f', '--filter', 'label=b']);
+      assert.equal(r.out, 'Total reclaimed space: 0B\n');
+      // label!=b conflicts with the command line's label=b and is skipped; junk has no '='.
+      assert.ok(d.calls().includes('POST /containers/prune?filters={"label":{"a":true,"b":true},"until":{"24h":true}}'), d.calls().join('\n'));
+      await run(['exec', '-d', 'web', 'true']);
+      const create = d.requests.find((q) => q.path === '/containers/web/exec');
+      assert.match(create?.body.toString() ?? '', /"DetachKeys":"ctrl-e"/);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
