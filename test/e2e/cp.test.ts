@@ -207,6 +207,25 @@ test('berthd killed in the middle of a cp into a stopped container: no mount, no
   await ok(['rm', 'mid']);
 });
 
+test('berthd killed while a cp holds a running container frozen: the next start thaws it', async () => {
+  await ok(['run', '-d', '--name', 'frz', 'busybox', 'sh', '-c', 'head -c 50000000 /dev/zero > /big; sleep 300']);
+  await eventually(async () => (await d.docker(['exec', 'frz', 'test', '-s', '/big'])).code === 0);
+  await new Promise((r) => setTimeout(r, 500));
+  const res = await new Promise<http.IncomingMessage>((resolve) => {
+    http.get({ socketPath: d.socket, path: '/containers/frz/archive?path=/big' }, resolve);
+  });
+  res.pause(); // a client that does not read: the daemon stays inside the frozen section
+  const id = (await ok(['inspect', '-f', '{{.Id}}', 'frz'])).trim();
+  const state = `/sys/fs/cgroup/freezer/${d.cgroupParent}/${id}/freezer.state`;
+  if (fs.existsSync(state)) assert.equal(fs.readFileSync(state, 'utf8').trim(), 'FROZEN');
+  await d.kill9();
+  res.destroy();
+  await d.launch();
+  const r = await d.docker(['exec', 'frz', 'echo', 'alive'], { timeoutMs: 10_000 });
+  assert.equal(r.stdout, 'alive\n');
+  await ok(['rm', '-f', 'frz']);
+});
+
 test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family)', async () => {
   const secretDir = fs.mkdtempSync(path.join(d.root, 'secret-'));
   fs.writeFileSync(path.join(secretDir, 'secret'), 'HOSTSECRET\n');

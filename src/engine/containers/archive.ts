@@ -155,6 +155,10 @@ export class ContainerArchive {
         log.warn('stale view mount point not removed', { name, error: (err as Error).message });
       }
     }
+    // A daemon killed during a cp into a running container leaves it frozen: thaw what is not paused.
+    for (const c of this.d.store.all()) {
+      if (c.State.Running && !c.State.Paused) void setFrozen(this.d.runtime.cgroupsPath(c.Id), false);
+    }
   }
 
   /**
