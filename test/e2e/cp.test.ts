@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as http from 'node:http';
-import { TestDaemon, eventually } from './harness';
+import { createHash } from 'node:crypto';
+import { IMAGES_DIR, TestDaemon, eventually } from './harness';
 
 let d: TestDaemon;
 let work: string;
@@ -224,6 +225,28 @@ test('berthd killed while a cp holds a running container frozen: the next start 
   const r = await d.docker(['exec', 'frz', 'echo', 'alive'], { timeoutMs: 10_000 });
   assert.equal(r.stdout, 'alive\n');
   await ok(['rm', '-f', 'frz']);
+});
+
+test('a stopped container of an image with 64 layers: cp both ways (short lower-dir names in the view)', async () => {
+  const layer = (i: number) => spawnSync('tar', ['cf', '-', '-C', work, '--transform', `s|^f.txt|layer${i}|`, 'f.txt']).stdout;
+  fs.writeFileSync(path.join(work, 'f.txt'), 'data\n');
+  const layers: Buffer[] = [fs.readFileSync(path.join(IMAGES_DIR, 'busybox.tar'))];
+  for (let i = 1; i < 64; i++) layers.push(layer(i));
+  const dir = fs.mkdtempSync(path.join(work, 'many-'));
+  const diffIds = layers.map((l, i) => {
+    fs.writeFileSync(path.join(dir, `l${i}.tar`), l);
+    return `sha256:${createHash('sha256').update(l).digest('hex')}`;
+  });
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['many:cp'], Layers: layers.map((_, i) => `l${i}.tar`) }]));
+  const archive = spawnSync('tar', ['cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 28 }).stdout;
+  assert.equal((await d.docker(['load', '-q'], { input: archive, timeoutMs: 120_000 })).code, 0);
+  await ok(['create', '--name', 'many', 'many:cp']);
+  await ok(['cp', path.join(work, 'f.txt'), 'many:/etc/put.txt']);
+  assert.equal(await ok(['cp', 'many:/layer63', '-']).then((t) => t.includes('data')), true);
+  assert.match(await ok(['cp', 'many:/etc/put.txt', '-']), /data/);
+  await ok(['rm', 'many']);
+  await ok(['rmi', 'many:cp']);
 });
 
 test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family)', async () => {

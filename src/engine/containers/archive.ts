@@ -150,7 +150,8 @@ export class ContainerArchive {
     }
     for (const name of stale) {
       try {
-        fs.rmdirSync(path.join(views, name));
+        if (name.endsWith('.l')) fs.rmSync(path.join(views, name), { recursive: true, force: true });
+        else fs.rmdirSync(path.join(views, name));
       } catch (err) {
         log.warn('stale view mount point not removed', { name, error: (err as Error).message });
       }

@@ -32,14 +32,18 @@ export class RootfsView {
     const base = opts.tmpRoot ?? os.tmpdir();
     fs.mkdirSync(base, { recursive: true, mode: 0o700 });
     const mountpoint = fs.mkdtempSync(path.join(base, 'view-'));
+    // Lower dirs by short relative names (links in a dir the mount runs in): the mount options must fit
+    // in a page, which ~40 absolute layer paths already exceed.
+    const links = `${mountpoint}.l`;
+    fs.mkdirSync(links, { mode: 0o700 });
+    opts.lowers.forEach((l, i) => fs.symlinkSync(l, path.join(links, String(i))));
+    const lowerdir = opts.lowers.map((_, i) => String(i)).join(':');
     const options =
-      opts.upper && opts.work
-        ? `lowerdir=${opts.lowers.join(':')},upperdir=${opts.upper},workdir=${opts.work}`
-        : `ro,lowerdir=${opts.lowers.join(':')}`;
+      opts.upper && opts.work ? `lowerdir=${lowerdir},upperdir=${opts.upper},workdir=${opts.work}` : `ro,lowerdir=${lowerdir}`;
     const proc = spawn(
       'unshare',
       ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t overlay overlay -o "$1" "$2" || exit 1; echo ready; read -r _', 'sh', options, mountpoint],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      { stdio: ['pipe', 'pipe', 'pipe'], cwd: links },
     );
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -48,6 +52,7 @@ export class RootfsView {
       proc.once('exit', () => resolve(false));
       proc.once('error', () => resolve(false));
     });
+    fs.rmSync(links, { recursive: true, force: true }); // the mount holds the dirs themselves now
     if (!ready) {
       fs.rmSync(mountpoint, { recursive: true, force: true });
       throw new Error(`cannot mount the container's file system: ${stderr.trim()}`);
