@@ -173,6 +173,22 @@ test('network connect/disconnect on a running container, with --alias and --ip',
   await ok(['network', 'rm', 'n3']);
 });
 
+test('driver options: bridge name, MTU, icc off', async () => {
+  const name = `${d.networkPrefix}-mine`;
+  await ok(['network', 'create', '--subnet', `${N3}.0/24`, '-o', `com.docker.network.bridge.name=${name}`, '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.enable_icc=false', 'opts']);
+  assert.ok(fs.existsSync(`/sys/class/net/${name}`));
+  assert.equal(fs.readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim(), '1400');
+  assert.equal((await ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'opts'])).trim(), name);
+  await ok(['run', '-d', '--name', 'quiet', '--network', 'opts', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  assert.match(await ok(['run', '--rm', '--network', 'opts', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), /^1400$/m);
+  const ip = (await ok(['inspect', '-f', '{{.NetworkSettings.Networks.opts.IPAddress}}', 'quiet'])).trim();
+  const blocked = await run(['run', '--rm', '--network', 'opts', 'busybox', 'sh', '-c', `timeout 2 wget -qO- http://${ip}/hostname; exit $?`]);
+  assert.notEqual(blocked.code, 0);
+  await ok(['rm', '-f', 'quiet']);
+  await ok(['network', 'rm', 'opts']);
+  assert.ok(!fs.existsSync(`/sys/class/net/${name}`));
+});
+
 test('network ls/inspect/rm/prune with filters, predefined networks, Docker\'s errors', async () => {
   const ls = await ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
   assert.deepEqual(ls.trim().split('\n').sort(), ['bridge bridge', 'host host', 'n1 bridge', 'n2 bridge', 'none null']);
