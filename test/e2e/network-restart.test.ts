@@ -71,6 +71,8 @@ test('kill -9 of berthd: networked containers keep working; after restart ports,
     }).on('error', () => resolve(''));
   });
   assert.equal(viaHost, `${host}\n`);
+  // 127.0.0.1 publishes are kernel DNAT too, so they keep working without the daemon
+  assert.equal(await get(port), `${host}\n`);
   await sleep(2500); // brief exits while the daemon is down
 
   await d.launch();
