@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CmdResult, TestDaemon } from './harness';
+import { dockerArchive, fileLayer } from './images-fixtures';
 
 const BERTH_MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -108,6 +109,29 @@ test('history: table, -H=false, --no-trunc, -q, json and templates like docker',
   await same(['history', '--format', 'table {{.ID}}\t{{.CreatedAt}}', '-H=false', 'busybox']);
   await same(['history', 'nope']);
   await same(['history', '--format', '{{.Nope}}', 'busybox']);
+});
+
+test('history of a multi-layer image: <missing> rows, empty layers, long CREATED BY, comments', async () => {
+  const { tar } = await dockerArchive([
+    {
+      layers: [await fileLayer('a', 'x'.repeat(3000)), await fileLayer('b', 'yy')],
+      repoTags: ['layered:1'],
+      created: '2023-05-06T07:08:09Z',
+      history: [
+        { created: '2023-05-06T07:08:09Z', created_by: '/bin/sh -c #(nop) ADD file:0123456789abcdef0123456789abcdef in / ', comment: 'base' },
+        { created: '2023-05-06T07:08:09Z', created_by: '/bin/sh -c #(nop)\tCMD ["sh"]', empty_layer: true },
+        { created: '1999-01-01T00:00:00Z', created_by: 'RUN echo b > /b # buildkit', comment: 'buildkit.dockerfile.v0' },
+      ],
+    },
+  ]);
+  const load = await d.berth(['load'], { input: tar });
+  assert.equal(load.code, 0, load.stderr);
+  const h = await same(['history', 'layered:1']);
+  assert.match(h.stdout, /\n[0-9a-f]{12} +N\/A +RUN echo b > \/b # buildkit +2B +buildkit.dockerfile.v0\n<missing> .*CMD \["sh"\].*\n<missing> .*file:0123456789abcdef0… +3kB +base\n$/);
+  await same(['history', '--no-trunc', 'layered:1']);
+  await same(['history', '-H=false', '--format', 'json', 'layered:1']);
+  await same(['history', '-q', '--no-trunc', 'layered:1']);
+  await d.berth(['rmi', 'layered:1']);
 });
 
 test('save: stdout and -o give docker\'s bytes; errors like docker', async () => {
