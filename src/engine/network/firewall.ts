@@ -48,6 +48,7 @@ export class Firewall {
     const n: string[] = ['*nat', `:${chains.dnat} - [0:0]`, `:${chains.post} - [0:0]`];
     for (const p of pubs) {
       for (const g of groupRanges(p.ports)) {
+        if (g.hostIp.includes(':')) continue; // IPv6 host addresses: served by the proxy only
         const dst = g.hostIp === '0.0.0.0' ? '' : ` -d ${g.hostIp}/32`;
         const dport = g.low === g.high ? `${g.low}` : `${g.low}:${g.high}`;
         const to = g.same ? p.target : `${p.target}:${g.containerPort}`;

@@ -122,6 +122,11 @@ async function bindOne(r: PortRequest, target: () => string | undefined): Promis
 }
 
 function bindPort(r: PortRequest, port: number, target: () => string | undefined): Promise<Binding> {
+  if (r.proto === 'sctp') {
+    // Node has no SCTP sockets: the DNAT rule alone serves it (a random port is not supported).
+    if (port === 0) return Promise.reject(new Error('a random host port is not supported for sctp'));
+    return Promise.resolve({ port: { proto: r.proto, containerPort: r.containerPort, hostIp: r.hostIp, hostPort: port }, close: () => undefined });
+  }
   return r.proto === 'udp' ? bindUdp(r, port, target) : bindTcp(r, port, target);
 }
 
