@@ -94,6 +94,10 @@ test('exec: output streams, exit codes and errors like docker', async () => {
   await same(['exec', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', 'ex', 'sh', '-c', 'echo $FOO; pwd; id -u']);
   await same(['exec', '-i', 'ex', 'cat'], 'piped input\n');
   await same(['exec', 'ex', 'cat'], 'not attached\n');
+  // -t without a local terminal: allowed without -i; the pty turns \n into \r\n and merges stderr.
+  const t = await same(['exec', '-t', 'ex', 'sh', '-c', 'echo a; echo b >&2; exit 6']);
+  assert.equal(t.stdout, 'a\r\nb\r\n');
+  assert.equal(t.code, 6);
 });
 
 test('exec on a stopped or paused container fails like docker', async () => {
