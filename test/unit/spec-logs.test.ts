@@ -96,6 +96,12 @@ test('streamLogs reads rotated files in order, and --tail spans them', async () 
   assert.deepEqual(await read(15), all.slice(15));
   assert.deepEqual(await read(100), all);
   assert.deepEqual(await read(0), []);
+  // --since/--until apply across the files.
+  const window: string[] = [];
+  await streamLogs(log, { stdout: true, stderr: true, follow: false, sinceNs: BigInt(Date.parse('2026-11-29T10:00:00Z')) * 1_000_000n + 8n, untilNs: BigInt(Date.parse('2026-11-29T10:00:00Z')) * 1_000_000n + 12n }, (rec) => {
+    window.push(rec.data.toString().trim());
+  });
+  assert.deepEqual(window, ['line-8', 'line-9', 'line-10', 'line-11', 'line-12']);
   fs.rmSync(log);
   assert.deepEqual(await read(5), all.slice(15, 20)); // live file not there (rotated, not reopened yet)
 });

@@ -15,7 +15,7 @@ import { normalizeResources, parseCpuset, specResources, validateResources } fro
 import { RLIM_INFINITY, setHostLimitsForTest, specRlimits, validateUlimits } from '../../src/engine/runtime/rlimits';
 import { containerSeccomp, parseSecurityOpts, toSpecSeccomp } from '../../src/engine/runtime/seccomp';
 import { defaultSeccompProfile } from '../../src/engine/runtime/seccomp-default';
-import { buildSpec, mergeTmpfsOptions, resolveGroupAdd, specJson, type SpecInputs } from '../../src/engine/runtime/spec';
+import { buildSpec, execProcessSecurity, mergeTmpfsOptions, resolveGroupAdd, specJson, type SpecInputs } from '../../src/engine/runtime/spec';
 import { checkRunOptions } from '../../src/engine/containers/run-options';
 import { devMajor, devMinor, validateDeviceMappings } from '../../src/engine/runtime/devices';
 import { freshState, type ContainerRecord } from '../../src/engine/containers/types';
@@ -266,4 +266,17 @@ test('run options: stored HostConfig as moby keeps it, and create-time errors', 
   assert.equal(err({ Annotations: { '': 'x' } }), 'invalid Annotations: the empty string is not permitted as an annotation key');
   const annotated = buildSpec(inputs(record({ Annotations: { 'org.example/a': 'b' } }))) as Spec & { annotations?: unknown };
   assert.deepEqual(annotated.annotations, { 'org.example/a': 'b' });
+});
+
+test('execProcessSecurity: an exec gets its container\'s capabilities, no-new-privileges, rlimits and --group-add', () => {
+  setHostLimitsForTest(new Map([['nofile', 20000]]));
+  const c = record({ CapDrop: ['ALL'], CapAdd: ['CHOWN'], SecurityOpt: ['no-new-privileges'], Ulimits: [{ Name: 'nofile', Soft: 10, Hard: 20 }], GroupAdd: ['staff'] });
+  const user = { uid: 1000, gid: 1000, additionalGids: [], home: '/' };
+  const sec = execProcessSecurity(c, false, user, () => 'staff:x:50:\n');
+  assert.deepEqual(sec.capabilities.effective, ['CAP_CHOWN']);
+  assert.equal(sec.noNewPrivileges, true);
+  assert.deepEqual(sec.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 20 }]);
+  assert.deepEqual(sec.additionalGids, [1000, 50]);
+  assert.deepEqual(execProcessSecurity(c, true, user, () => 'staff:x:50:\n').capabilities.bounding, HOST_CAPS);
+  setHostLimitsForTest(undefined);
 });
