@@ -132,8 +132,7 @@ export function checkRunOptions(inp: RunOptionsInput): { hostConfig: Record<stri
   const ulimits = validateUlimits(hc.Ulimits);
   hc.Ulimits = ulimits.length ? ulimits : hc.Ulimits ?? null;
   validateSysctls(hc.Sysctls, hc);
-  const sec = parseSecurityOpts(hc.SecurityOpt);
-  void sec;
+  parseSecurityOpts(hc.SecurityOpt); // moby's texts for bad options; a seccomp profile is parsed here too
   if (hc.GroupAdd !== undefined && hc.GroupAdd !== null && !Array.isArray(hc.GroupAdd)) {
     throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.GroupAdd of type []string');
   }
