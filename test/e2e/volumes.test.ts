@@ -123,6 +123,9 @@ test('-v and --mount: named, bind, anonymous, tmpfs; Mounts as Docker shows them
   assert.deepEqual(byDest['/hb'], { Type: 'bind', Source: hostDir, Destination: '/hb', Mode: '', RW: true, Propagation: 'rslave' });
   const hc = JSON.parse(await ok(['inspect', '-f', '{{json .HostConfig.Binds}}', 'm1'])) as string[];
   assert.deepEqual(hc.sort(), ['named:/data', `${hostDir}:/h:ro`, `${missing}:/n`].sort()); // the CLI's order varies
+  const [inRoot] = JSON.parse(await ok(['inspect', (await ok(['create', '-v', `${d.dataRoot}/volumes:/vols:ro`, 'busybox', 'true'])).trim()]));
+  assert.equal(inRoot.Mounts[0].Propagation, 'rslave', 'a bind from inside the data root is rslave, as moby makes it');
+  await ok(['rm', inRoot.Id]);
   const ps = JSON.parse((await d.api('GET', '/containers/json?filters=' + encodeURIComponent('{"name":["m1"]}'))).body);
   assert.equal(ps[0].Mounts.length, 7);
   for (const v of ['named', '/data', hostDir, '/t']) assert.equal(await ok(['ps', '-q', '--no-trunc', '--filter', `volume=${v}`]), `${ps[0].Id}\n`, v);
@@ -168,6 +171,7 @@ test('invalid and conflicting mount specs fail at create with Docker\'s texts', 
     [['-v', 'rel/x:/x'], /create rel\/x: "rel\/x" includes invalid characters for a local volume name/],
     [['-v', 'v:/x:nocopy,ro'], /create v: volume name is too short/],
     [['--volumes-from', 'nope'], /No such container: nope/],
+    [['-v', `${d.dataRoot}/volumes:/x:shared`], /invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: ".*\/data", bind mount source: ".*\/data\/volumes", propagation: "shared"/],
     [['--tmpfs', '/t', '-v', 'tv1:/t'], /Duplicate mount point: \/t/],
   ];
   for (const [args, re] of cases) {

@@ -192,6 +192,23 @@ export function parseApiMount(m: ApiMount, dataDirOf: (name: string) => string):
   return { Type: 'tmpfs', Source: '', Destination: dest, Mode: '', RW: rw, Propagation: '', TmpfsOptions: { ...t } };
 }
 
+/**
+ * moby's validateBindDaemonRoot: a bind whose source contains the data root or lies in it (string
+ * prefixes, as moby compares) gets rslave propagation unless it asks for rslave or rshared itself;
+ * any other propagation is refused.
+ */
+function bindInDaemonRoot(mp: MountPoint, requested: string | undefined, root: string): void {
+  if (!mp.Source.startsWith(root) && !root.startsWith(mp.Source)) return;
+  if (!requested) {
+    mp.Propagation = 'rslave';
+    return;
+  }
+  if (requested === 'rslave' || requested === 'rshared') return;
+  throw invalidParameter(
+    `invalid mount config: must use either propagation mode "rslave" or "rshared" when mount source is within the daemon root, daemon root: ${JSON.stringify(root)}, bind mount source: ${JSON.stringify(mp.Source)}, propagation: ${JSON.stringify(requested)}`,
+  );
+}
+
 export interface ResolveMountsInput {
   hostConfig: Record<string, unknown>;
   /** Config.Volumes merged from the image and the request. */
@@ -237,12 +254,17 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
   };
   const binds = hc.Binds as string[] | null | undefined;
   if (binds !== undefined && binds !== null && !Array.isArray(binds)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.Binds of type []string');
-  for (const b of binds ?? []) add(parseBind(b, dataDirOf), true);
+  for (const b of binds ?? []) {
+    const mp = parseBind(b, dataDirOf);
+    if (mp.Type === 'bind') bindInDaemonRoot(mp, parseMode(mp.Mode)?.propagation, vs.dataRoot);
+    add(mp, true);
+  }
   const mounts = hc.Mounts as ApiMount[] | null | undefined;
   if (mounts !== undefined && mounts !== null && !Array.isArray(mounts)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount');
   const volumeOpts = new Map<MountPoint, ApiMount>();
   for (const m of mounts ?? []) {
     const mp = parseApiMount(m, dataDirOf);
+    if (mp.Type === 'bind') bindInDaemonRoot(mp, m.BindOptions?.Propagation || undefined, vs.dataRoot);
     add(mp);
     if (mp.Type === 'volume') volumeOpts.set(mp, m);
   }

@@ -76,6 +76,11 @@ export class VolumeService {
     this.users = fn;
   }
 
+  /** The daemon's data root (volumes live in `<data-root>/volumes`). */
+  get dataRoot(): string {
+    return path.dirname(this.root);
+  }
+
   dataDir(name: string): string {
     return path.join(this.root, name, '_data');
   }
