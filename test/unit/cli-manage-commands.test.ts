@@ -347,3 +347,30 @@ test('config.json: pruneFilters merge into prune filters; detachKeys reach exec 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('prompt answers: bufio.Scanner lines, trimmed, case-insensitive y', async () => {
+  const { readLine } = await import('../../src/cli/commands/lifecycle');
+  const line = (data: string[] | null) => {
+    const s = new PassThrough();
+    if (data) {
+      setImmediate(() => {
+        for (const d of data) s.write(d);
+        s.end();
+      });
+    } else s.end();
+    return readLine(s);
+  };
+  assert.equal(await line(['  Y  \r\n', 'rest\n']), '  Y  ');
+  assert.equal(await line(['y']), 'y');
+  assert.equal(await line(['ye', 's\nno\n']), 'yes');
+  assert.equal(await line(null), undefined);
+  await withDaemon(async (d) => {
+    d.on('POST', '/images/prune', (_req, res) => sendJSON(res, 200, { ImagesDeleted: null, SpaceReclaimed: 0 }));
+    for (const [answer, pruned] of [[' Y \n', true], ['yes\n', false], ['', false], ['y', true]] as const) {
+      const before = d.calls().length;
+      const r = await berth(d, ['image', 'prune'], answer);
+      assert.equal(r.code, 0);
+      assert.equal(d.calls().length > before, pruned, JSON.stringify(answer));
+    }
+  });
+});
