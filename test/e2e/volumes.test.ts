@@ -179,6 +179,8 @@ test('invalid and conflicting mount specs fail at create with Docker\'s texts', 
     assert.notEqual(r.code, 0, args.join(' '));
     assert.match(r.stderr, re, args.join(' '));
   }
+  const drv = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { VolumeDriver: 'nfsx', Binds: ['vx:/x'] } });
+  assert.deepEqual([drv.status, JSON.parse(drv.body).message], [404, 'create vx: error looking up volume plugin nfsx: plugin "nfsx" not found']);
   assert.equal(await ok(['ps', '-aq']), '', 'nothing was created');
   assert.equal(await ok(['volume', 'ls', '-q']), '', 'no volume was created by a refused spec');
 });

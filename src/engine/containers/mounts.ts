@@ -245,6 +245,7 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
       byDest.set(mp.Destination, { ...mp, RW: mp.RW && m.rw !== false, Mode: '', Anonymous: false, CopyData: false });
     }
   }
+  const volumeDriver = typeof hc.VolumeDriver === 'string' ? hc.VolumeDriver : '';
   const fromBindsAndMounts = new Set<string>();
   const tmpfs = new Set(Object.keys((hc.Tmpfs as Record<string, string> | null | undefined) ?? {}).map((t) => path.posix.normalize(t)));
   const add = (mp: MountPoint, isBind = false) => {
@@ -256,6 +257,7 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
   if (binds !== undefined && binds !== null && !Array.isArray(binds)) throw invalidParameter('json: cannot unmarshal into Go struct field HostConfig.Binds of type []string');
   for (const b of binds ?? []) {
     const mp = parseBind(b, dataDirOf);
+    if (mp.Type === 'volume' && volumeDriver) mp.Driver = volumeDriver;
     if (mp.Type === 'bind') bindInDaemonRoot(mp, parseMode(mp.Mode)?.propagation, vs.dataRoot);
     add(mp, true);
   }
@@ -271,14 +273,14 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
   for (const dest of Object.keys(inp.volumes ?? {})) {
     const clean = checkDestination(dest, 'volume', dest);
     if (byDest.has(clean) || tmpfs.has(clean)) continue;
-    byDest.set(clean, { Type: 'volume', Name: '', Source: '', Destination: clean, Driver: 'local', Mode: '', RW: true, Propagation: '', CopyData: true });
+    byDest.set(clean, { Type: 'volume', Name: '', Source: '', Destination: clean, Driver: volumeDriver || 'local', Mode: '', RW: true, Propagation: '', CopyData: true });
   }
 
   // Volume names are checked before anything is created.
   for (const mp of byDest.values()) {
     if (mp.Type !== 'volume') continue;
     if (mp.Driver && mp.Driver !== 'local') {
-      throw notFound(`create ${mp.Name}: error looking up volume plugin ${mp.Driver}: plugin "${mp.Driver}" not found`);
+      throw notFound(`${mp.Name ? `create ${mp.Name}: ` : ''}error looking up volume plugin ${mp.Driver}: plugin "${mp.Driver}" not found`);
     }
     if (mp.Name && !vs.has(mp.Name) && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(mp.Name)) vs.create({ Name: mp.Name }); // throws moby's text
   }
