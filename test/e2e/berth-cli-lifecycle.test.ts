@@ -1,7 +1,28 @@
 /** berth pause/unpause, rename, update and container prune against the real daemon, compared with docker. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CmdResult, TestDaemon } from './harness';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { CmdResult, TestDaemon, dockerBinary, sleep } from './harness';
+
+const BERTH_MAIN = path.resolve(__dirname, '../../src/cli/main.js');
+
+/** A command line under script(1); `keys` are typed after a pause. */
+function underPty(cmdline: string, keys: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', cmdline, '/dev/null'], { env: d.clientEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+    void (async () => {
+      await sleep(1000);
+      child.stdin.write(keys);
+      await sleep(1500);
+      child.stdin.end();
+    })();
+  });
+}
 
 let d: TestDaemon;
 before(async () => {
@@ -130,4 +151,15 @@ test('container prune: prompt, cancel, -f, filters', async () => {
   const f = await d.berth(['container', 'prune', '-f']);
   assert.equal(f.stdout, `Deleted Containers:\n${id1}\n\nTotal reclaimed space: 0B\n`);
   await same(['container', 'prune', '-f']);
+});
+
+test('prune prompt interrupted with ^C: a newline, nothing removed, exit 0 (as docker)', async () => {
+  await d.berth(['create', '--name', 'survivor', 'busybox', 'true']);
+  const dk = await underPty(`${dockerBinary()} container prune; echo rc=$?`, '\x03');
+  const bt = await underPty(`${process.execPath} -- ${BERTH_MAIN} container prune; echo rc=$?`, '\x03');
+  assert.equal(bt, dk);
+  // (The ^C also reaches script's shell, so the exit code is not observable here.)
+  assert.match(bt, /\[y\/N\] \^C\r\n$/);
+  assert.equal((await d.berth(['ps', '-aq', '--filter', 'name=survivor'])).stdout.length, 13);
+  await d.berth(['rm', 'survivor']);
 });

@@ -319,11 +319,30 @@ export function readLine(stdin: Cli['io']['stdin']): Promise<string | undefined>
   });
 }
 
-/** prompt.Confirm: prints the message and " [y/N] " and reads an answer. */
-export async function confirm(cli: Cli, message: string): Promise<boolean> {
+/**
+ * prompt.Confirm: prints the message and " [y/N] " and reads an answer. SIGINT or SIGTERM while
+ * waiting ends the prompt with a newline and counts as "no" (docker then exits 0, silently).
+ */
+export async function confirm(cli: Cli, message: string, proc: NodeJS.Process = process): Promise<boolean> {
   cli.out(`${message} [y/N] `);
-  const answer = await readLine(cli.io.stdin);
-  return answer !== undefined && answer.trim().toLowerCase() === 'y';
+  let onSignal: (() => void) | undefined;
+  const terminated = new Promise<undefined>((resolve) => {
+    onSignal = () => {
+      cli.out('\n');
+      resolve(undefined);
+    };
+    proc.once('SIGINT', onSignal);
+    proc.once('SIGTERM', onSignal);
+  });
+  try {
+    const answer = await Promise.race([readLine(cli.io.stdin), terminated]);
+    return answer !== undefined && answer.trim().toLowerCase() === 'y';
+  } finally {
+    if (onSignal) {
+      proc.off('SIGINT', onSignal);
+      proc.off('SIGTERM', onSignal);
+    }
+  }
 }
 
 async function runContainerPrune(cli: Cli, flags: FlagValues): Promise<number> {
