@@ -78,7 +78,7 @@ export class Engine {
     const engine = new Engine(config, images, containers, execs, runtime, events, health);
     engine.networks = networks;
     engine.volumes = volumes;
-    engine.archive = new ContainerArchive({ store, snapshots, images, runtime, lock: (id, fn) => containers.withLock(id, fn) });
+    engine.archive = new ContainerArchive({ store, snapshots, images, runtime, volumes, lock: (id, fn) => containers.withLock(id, fn) });
     engine.commits = new ContainerCommits({
       store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
     });

@@ -91,6 +91,10 @@ test('tmpfs and bind-style local volumes from driver options', async () => {
   await ok(['volume', 'create', '--opt', 'type=none', '--opt', `device=${hostDir}`, '--opt', 'o=bind', 'bv']);
   assert.equal(await ok(['run', '--rm', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'cat /b/hello; echo back > /b/back']), 'from host\n');
   assert.equal(fs.readFileSync(path.join(hostDir, 'back'), 'utf8'), 'back\n');
+  // cp through a stopped container reaches the volume's device too.
+  await ok(['create', '--name', 'bvc', '-v', 'bv:/b', 'busybox', 'true']);
+  assert.equal(await ok(['cp', 'bvc:/b/hello', '-']).then((t) => t.includes('from host')), true);
+  await ok(['rm', 'bvc']);
   await ok(['volume', 'create', '--opt', 'type=none', '--opt', 'device=/nonexistent-berth-dev', '--opt', 'o=bind', 'badbind']);
   const bad = await d.docker(['run', '--rm', '-v', 'badbind:/b', 'busybox', 'true']);
   assert.notEqual(bad.code, 0);

@@ -9,6 +9,7 @@ import { writeTreeTar } from '../layers/tar-writer';
 import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { VolumeService } from '../volumes/service';
 import { mountPointsOf } from './mounts';
 import { RootfsView } from './mounts-view';
 import type { ContainerStore } from './store';
@@ -28,6 +29,8 @@ export interface ArchiveDeps {
   snapshots: OverlaySnapshotter;
   images: ImageService;
   runtime: ContainerRuntime;
+  /** Where a volume's content is (bind-style local volumes live on their device). */
+  volumes?: VolumeService;
   /** Holds off start, exit handling and removal of a container while its stopped file system is mounted. */
   lock?: <T>(id: string, fn: () => Promise<T>) => Promise<T>;
 }
@@ -204,12 +207,25 @@ export class ContainerArchive {
     }
     const upper = this.d.snapshots.upperDir(c.Id);
     this.d.snapshots.prepare(c.Id);
-    const binds = mountPointsOf(c)
-      .filter((m) => m.Type !== 'tmpfs' && m.Source)
-      .map((m) => ({ destination: m.Destination, source: m.Source, readonly: !m.RW }));
-    const view = write
-      ? await RootfsView.open({ lowers: lowers.length ? lowers : [this.emptyDir()], upper, work: this.d.snapshots.workDir(c.Id), binds, tmpRoot: this.viewRoot() })
-      : await RootfsView.open({ lowers: [upper, ...lowers], binds, tmpRoot: this.viewRoot() });
+    const binds: Array<{ destination: string; source: string; readonly: boolean }> = [];
+    for (const m of mountPointsOf(c)) {
+      if (m.Type === 'tmpfs' || !m.Source) continue;
+      let source = m.Source;
+      if (m.Type === 'volume' && m.Name && this.d.volumes?.has(m.Name)) {
+        try {
+          const src = this.d.volumes.source(m.Name);
+          if (!src.bind) continue; // a tmpfs (or other) volume has no content while nothing mounts it
+          source = src.bind;
+        } catch {
+          continue; // a bind-style volume whose device is gone
+        }
+      }
+      binds.push({ destination: m.Destination, source, readonly: !m.RW });
+    }
+    // Writable even for reads (the container's lock keeps a start out): mount points of volumes that the
+    // container never created yet are made in its layer, as a start would.
+    void write;
+    const view = await RootfsView.open({ lowers: lowers.length ? lowers : [this.emptyDir()], upper, work: this.d.snapshots.workDir(c.Id), binds, tmpRoot: this.viewRoot() });
     try {
       return await fn(view.root);
     } finally {
