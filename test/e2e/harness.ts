@@ -149,7 +149,7 @@ export class TestDaemon {
   }
 
   berth(args: string[], opts: CmdOptions = {}): Promise<CmdResult> {
-    return runCmd(process.execPath, [BERTH_MAIN, ...args], this.clientEnv(), opts);
+    return runCmd(process.execPath, ['--', BERTH_MAIN, ...args], this.clientEnv(), opts);
   }
 
   /** Runs a docker command under a pseudo-terminal (script(1)), for -t tests. */

@@ -90,6 +90,10 @@ test('update changes the restart policy and the memory limit of a running contai
   assert.equal(await inspect('upd', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}}'), `unless-stopped ${64 * 1024 * 1024}`);
   const limit = fs.readFileSync(`/sys/fs/cgroup/memory/${d.cgroupParent}/${id}/memory.limit_in_bytes`, 'utf8').trim();
   assert.equal(limit, String(64 * 1024 * 1024));
+  // without --restart the policy stays; cpu shares reach the cgroup
+  assert.equal((await d.docker(['update', '--cpu-shares', '512', 'upd'])).code, 0);
+  assert.equal(await inspect('upd', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.CpuShares}}'), 'unless-stopped 512');
+  assert.equal(fs.readFileSync(`/sys/fs/cgroup/cpu/${d.cgroupParent}/${id}/cpu.shares`, 'utf8').trim(), '512');
   await d.docker(['rm', '-f', 'upd']);
 });
 

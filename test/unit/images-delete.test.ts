@@ -89,7 +89,7 @@ describe('pruneImages', () => {
     size: 10,
     parent: '',
   });
-  const run = async (filters: Record<string, string[]>, tagged: string[] = []) => {
+  const run = async (filters: Record<string, string[]>, tagged: string[] = [], used: string[] = []) => {
     const entries = [entry(ID, { keep: 'yes', tier: 'a' }, '2020-01-01T00:00:00Z'), entry(PARENT, undefined, '2022-01-01T00:00:00Z')];
     const removed: string[] = [];
     const report = await pruneImages(
@@ -97,6 +97,7 @@ describe('pruneImages', () => {
         entries: () => entries,
         refsFor: (id) => (tagged.includes(id) ? [parseNormalizedReference('x:1')] : []),
         hasChildren: () => false,
+        inUse: (id) => used.includes(id),
         layerSize: () => 7,
         remove: async (ref) => {
           removed.push(ref);
@@ -120,6 +121,7 @@ describe('pruneImages', () => {
   test('dangling only by default: tagged images stay unless dangling=false', async () => {
     assert.deepEqual((await run({}, [ID])).removed, ['b'.repeat(64)]);
     assert.deepEqual((await run({ dangling: ['false'] }, [ID])).removed, ['docker.io/library/x:1', 'b'.repeat(64)]);
+    assert.deepEqual((await run({ dangling: ['false'] }, [ID], [ID])).removed, ['b'.repeat(64)], 'images containers use are never pruned');
     await assert.rejects(run({ nope: ['1'] }), /invalid filter 'nope'/);
     await assert.rejects(run({ until: ['1h', '2h'] }), /more than one until filter specified/);
   });

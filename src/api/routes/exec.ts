@@ -1,9 +1,9 @@
 import type { Engine } from '../../daemon/engine';
 import type { ExecCreateBody } from '../../engine/containers/exec';
-import { invalidParameter } from '../../util/errors';
+import { errorMessage, invalidParameter } from '../../util/errors';
 import { intParam } from '../http/query';
 import type { Router } from '../http/router';
-import { connectionSink, streamMediaType } from './streams';
+import { connectionSink, encodeOutput, streamMediaType } from './streams';
 
 export function registerExecRoutes(r: Router, engine: Engine): void {
   const execs = engine.execs;
@@ -32,11 +32,15 @@ export function registerExecRoutes(r: Router, engine: Engine): void {
     }
     const tty = body.Tty ?? Boolean(e.body.Tty);
     const conn = ctx.hijack(streamMediaType(ctx, tty));
-    const session = await execs.start(
-      id,
-      { detach: false, tty, consoleSize: body.ConsoleSize },
-      connectionSink(conn, tty),
-    );
+    let session;
+    try {
+      session = await execs.start(id, { detach: false, tty, consoleSize: body.ConsoleSize }, connectionSink(conn, tty));
+    } catch (err) {
+      // The connection is no longer HTTP: like moby, write the error into the stream and close it.
+      conn.write(encodeOutput(tty, 'stdout', Buffer.from(`${errorMessage(err)}\r\n`)));
+      conn.end();
+      return;
+    }
     if (!session) return;
     conn.input.on('data', (d: Buffer) => session.pushStdin(d));
     conn.input.on('end', () => session.endStdin());

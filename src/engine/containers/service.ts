@@ -607,7 +607,8 @@ export class ContainerService {
         if (body[key] !== undefined && body[key] !== null && body[key] !== 0 && body[key] !== '') (resources as Record<string, unknown>)[key] = body[key];
       }
       const restart = body.RestartPolicy as Partial<RestartPolicy> | undefined;
-      const policy = restart && restart.Name !== undefined ? validateRestartPolicy(restart, c.HostConfig.AutoRemove) : undefined;
+      // The docker CLI always sends a RestartPolicy; an empty name means "leave it as it is", as in moby.
+      const policy = restart && restart.Name ? validateRestartPolicy(restart, c.HostConfig.AutoRemove) : undefined;
       const flags = runcUpdateArgs(resources, c.HostConfig as ResourceUpdate);
       if (flags.length && c.State.Running && !c.State.Restarting) {
         await this.d.runtime.runc.update(c.Id, flags).catch((err: Error) => {

@@ -11,6 +11,8 @@ export interface PruneStore {
   entries(): ImageEntry[];
   refsFor(id: string): ParsedReference[];
   hasChildren(id: string): boolean;
+  /** Whether a container (running or not) was created from the image: prune never touches those. */
+  inUse(id: string): boolean;
   layerSize(chainId: string): number | undefined;
   /** Runs DELETE /images/{ref} with prune=true and force=false. */
   remove(ref: string): Promise<DeleteResponseItem[]>;
@@ -36,6 +38,7 @@ export async function pruneImages(store: PruneStore, filters: Record<string, str
   for (const e of store.entries()) for (const c of e.chainIds) sizes.set(c, store.layerSize(c) ?? 0);
 
   const candidates = store.entries().filter((e) => {
+    if (store.inUse(e.id)) return false;
     if (danglingOnly && store.hasChildren(e.id)) return false;
     if (store.refsFor(e.id).length === 0 && store.hasChildren(e.id)) return false; // intermediate images go with their child
     if (until !== undefined && !(timestampMs(e.config.created) <= until)) return false;

@@ -267,11 +267,13 @@ export class ImageService {
     if (this.pruning) throw pruneRunning();
     this.pruning = true;
     try {
+      const used = new Set(this.usage.containers().map((c) => c.imageId));
       const report = await pruneImages(
         {
           entries: () => this.index.all(),
           refsFor: (id) => this.tags.refsFor(id),
           hasChildren: (id) => this.index.children(id).length > 0,
+          inUse: (id) => used.has(id),
           layerSize: (c) => this.layerStore.get(c)?.size,
           remove: (ref) => this.remove(ref, {}),
         },

@@ -33,7 +33,7 @@ export function runcUpdateArgs(u: ResourceUpdate, current: ResourceUpdate): stri
     args.push('--memory-swap', String(u.MemorySwap));
   }
   if (u.MemoryReservation) args.push('--memory-reservation', String(u.MemoryReservation));
-  if (u.CpuShares) args.push('--cpu-shares', String(u.CpuShares));
+  if (u.CpuShares) args.push('--cpu-share', String(u.CpuShares));
   if (u.NanoCpus) args.push('--cpu-period', '100000', '--cpu-quota', String(Math.round((u.NanoCpus * 100000) / 1e9)));
   if (u.CpuPeriod) args.push('--cpu-period', String(u.CpuPeriod));
   if (u.CpuQuota) args.push('--cpu-quota', String(u.CpuQuota));
