@@ -129,9 +129,12 @@ test('create + start -a, wait, inspect state', async () => {
   await d.docker(['rm', 'w1']);
 });
 
-test('the container gets a private network namespace with only lo', async () => {
-  const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
+test('--network none gives a private network namespace with only lo, never the host\'s', async () => {
+  const r = await d.docker(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
   assert.equal(r.stdout, 'lo\n');
+  const hostNs = (await import('node:fs')).readlinkSync('/proc/self/ns/net');
+  const inner = await d.docker(['run', '--rm', '--network', 'none', 'busybox', 'readlink', '/proc/self/ns/net']);
+  assert.notEqual(inner.stdout.trim(), hostNs);
 });
 
 test('docker import of a rootfs tar creates a runnable image', async () => {
