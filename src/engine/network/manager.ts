@@ -607,9 +607,6 @@ export class NetworkManager implements ContainerNetworking {
     await this.release(c);
   }
 
-  /** A container that kept running across a daemon restart: nothing to redo in the kernel (see afterReconcile). */
-  async restore(): Promise<void> {}
-
   settings(c: ContainerRecord): { NetworkSettings: Record<string, unknown>; Ports: object[] } {
     const running = c.State.Running || c.State.Status === 'paused';
     const sb = running ? this.sandboxes.get(c.Id) : undefined;
