@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as dgram from 'node:dgram';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -178,25 +177,13 @@ test('-P publishes EXPOSEd ports on random host ports; ranges map one to one; ud
   assert.equal((await ok(['port', 'ranged'])).trim().split('\n').length, 5);
   await ok(['rm', '-f', 'ranged']);
 
-  // udp through the loopback proxy
+  // udp: bound and listed (busybox has no UDP server to answer, so no round trip here)
   const uport = await freePort();
-  await ok(['run', '-d', '--name', 'udp', '-p', `127.0.0.1:${uport}:5353/udp`, 'busybox', 'sh', '-c', 'while true; do nc -l -u -p 5353 -e echo pong 2>/dev/null || busybox nc -lu -p 5353 -e echo pong; done']);
-  const sock = dgram.createSocket('udp4');
-  const reply = await eventually(
-    () =>
-      new Promise<string>((resolve) => {
-        const t = setTimeout(() => resolve(''), 500);
-        sock.once('message', (m) => {
-          clearTimeout(t);
-          resolve(m.toString());
-        });
-        sock.send('ping', uport, '127.0.0.1');
-      }),
-    10_000,
-  ).catch(() => '');
-  sock.close();
+  await ok(['run', '-d', '--name', 'udp', '-p', `127.0.0.1:${uport}:5353/udp`, 'busybox', 'sleep', '300']);
   assert.equal((await ok(['port', 'udp'])).trim(), `5353/udp -> 127.0.0.1:${uport}`);
+  assert.equal(dnatRules().filter((r) => r.includes(`-p udp -m udp --dport ${uport} `)).length, 1);
+  const clash = await run(['run', '--rm', '-p', `127.0.0.1:${uport}:53/udp`, 'busybox', 'true']);
+  assert.match(clash.stderr, /port is already allocated/);
   await ok(['rm', '-f', 'udp']);
-  if (reply) assert.match(reply, /pong/);
   await eventually(() => dnatRules().length === 0 && veths().length === 0);
 });
