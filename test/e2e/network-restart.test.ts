@@ -113,3 +113,16 @@ test('a daemon stopped with no running containers removes its bridges and chains
   assert.ok(rules().length > 0);
   await ok(['run', '--rm', 'busybox', 'true']);
 });
+
+test('start-up removes links of this daemon that no record explains (a crash between record and link removal)', async () => {
+  const n = 14 - d.networkPrefix.length;
+  const strayVeth = `${d.networkPrefix}v${'ab'.repeat(8).slice(0, n)}`;
+  const strayBridge = `${d.networkPrefix}-${'cd'.repeat(8).slice(0, n)}`;
+  await d.kill9();
+  spawnSync('ip', ['link', 'add', strayVeth, 'type', 'veth', 'peer', 'name', `${strayVeth.slice(0, 13)}p`]);
+  spawnSync('ip', ['link', 'add', strayBridge, 'type', 'bridge']);
+  await d.launch();
+  const links = sh('ip', ['-o', 'link', 'show']);
+  assert.ok(!links.includes(strayVeth) && !links.includes(strayBridge), links);
+  assert.ok(links.includes(`${d.networkPrefix}0`));
+});

@@ -143,10 +143,18 @@ export class NetworkManager implements ContainerNetworking {
         this.store.deleteSandbox(cid);
       }
     }
-    if (staleIfs.length) {
-      const present = await linkNames();
-      await ipBatchForce(staleIfs.filter((i) => present.has(i)).map((i) => `link del ${i}`));
+    // Links carrying this daemon's prefix that no record explains: veths of stale endpoints, bridges of networks
+    // whose removal was cut short by a crash.
+    const present = await linkNames();
+    const known = new Set<string>();
+    for (const n of this.bridgeNetworks()) {
+      if (n.bridge) known.add(n.bridge);
+      for (const ep of Object.values(n.endpoints)) known.add(ep.hostIf);
     }
+    const n = 14 - this.prefix.length;
+    const ours = new RegExp(`^${this.prefix}[v-][0-9a-f]{${n}}$`);
+    const strays = [...present].filter((l) => ours.test(l) && !known.has(l));
+    await ipBatchForce([...new Set([...staleIfs.filter((i) => present.has(i)), ...strays])].map((i) => `link del ${i}`));
     await this.applyFirewall();
   }
 
