@@ -47,6 +47,8 @@ export class RootfsView {
     );
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.stdin!.on('error', () => undefined); // EPIPE when the helper is already gone
+    proc.on('error', () => undefined);
     const ready = await new Promise<boolean>((resolve) => {
       proc.stdout!.once('data', () => resolve(true));
       proc.once('exit', () => resolve(false));
