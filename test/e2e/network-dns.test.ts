@@ -65,6 +65,9 @@ test('containers resolve each other by name, alias and ID prefix through 127.0.0
     assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), name);
   }
+  // reverse lookup of a peer: <name>.<network>
+  const ptr = await run(['run', '--rm', '--network', 'n1', 'busybox', 'nslookup', ip]);
+  assert.match(ptr.stdout, /name = alpha\.n1/, ptr.stdout + ptr.stderr);
   // ping by name works on the same network
   await ok(['run', '--rm', '--network', 'n1', 'busybox', 'ping', '-c', '1', '-W', '2', 'db']);
   // from n2 the names do not resolve (the query goes upstream, which says NXDOMAIN)

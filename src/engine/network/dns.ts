@@ -4,7 +4,7 @@ import * as packet from 'dns-packet';
 import { log } from '../../util/log';
 
 /** Answers for a name asked by a client: addresses (possibly none for a known name), or undefined to forward. */
-export type DnsLookup = (clientIp: string, name: string) => { ips: string[] } | undefined;
+export type DnsLookup = (clientIp: string, name: string) => { ips: string[]; ptr?: string[] } | undefined;
 
 /** Upstream resolvers for a client (its --dns servers, else the host's). */
 export type DnsUpstreams = (clientIp: string) => string[];
@@ -116,7 +116,11 @@ export class DnsServer {
     const local = question.class === 'IN' ? this.lookup(clientIp, name) : undefined;
     if (local) {
       const answers: packet.Answer[] =
-        question.type === 'A' ? local.ips.map((ip) => ({ type: 'A', name: question.name, class: 'IN', ttl: TTL, data: ip }) as packet.Answer) : [];
+        question.type === 'A'
+          ? local.ips.map((ip) => ({ type: 'A', name: question.name, class: 'IN', ttl: TTL, data: ip }) as packet.Answer)
+          : question.type === 'PTR'
+            ? (local.ptr ?? []).map((data) => ({ type: 'PTR', name: question.name, class: 'IN', ttl: TTL, data }) as packet.Answer)
+            : [];
       return packet.encode({
         type: 'response',
         id: q.id,

@@ -708,9 +708,21 @@ export class NetworkManager implements ContainerNetworking {
     return undefined;
   }
 
-  private dnsLookup(clientIp: string, name: string): { ips: string[] } | undefined {
+  private dnsLookup(clientIp: string, name: string): { ips: string[]; ptr?: string[] } | undefined {
     const asker = this.containerByIp(clientIp);
     if (!asker) return undefined;
+    const rev = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
+    if (rev) {
+      // Reverse lookups of peers: "<container>.<network>", as Docker answers them.
+      const ip = [rev[4], rev[3], rev[2], rev[1]].join('.');
+      for (const n of this.bridgeNetworks()) {
+        if (n.isDefault || !n.endpoints[asker.Id]) continue;
+        const ep = Object.values(n.endpoints).find((e) => e.ip === ip);
+        const c = ep && this.o.containers.find(ep.containerId);
+        if (c && (c.State.Running || c.State.Status === 'paused')) return { ips: [], ptr: [`${c.Name.slice(1)}.${n.Name}`] };
+      }
+      return undefined;
+    }
     const ips: string[] = [];
     for (const n of this.bridgeNetworks()) {
       if (n.isDefault || !n.endpoints[asker.Id]) continue;
