@@ -81,3 +81,45 @@ test('dns: local names answered (A, empty AAAA), unknown names SERVFAIL without 
   const other = await ask('web', 'A', '10.9.0.3');
   assert.equal((other as unknown as { rcode: string }).rcode, 'SERVFAIL');
 });
+
+test('dns: listens on UDP and TCP, relays unknown names to the upstream', async () => {
+  const dgram = await import('node:dgram');
+  const net = await import('node:net');
+  const r = () => 1 + Math.floor(Math.random() * 250);
+  const addr = `127.54.${r()}.${r()}`;
+  const up = `127.55.${r()}.${r()}`;
+  const upstream = dgram.createSocket('udp4');
+  upstream.on('message', (m, ri) => {
+    const q = packet.decode(m);
+    upstream.send(packet.encode({ type: 'response', id: q.id, questions: q.questions, answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 5, data: '192.0.2.9' }] }), ri.port, ri.address);
+  });
+  await new Promise<void>((res) => upstream.bind(53, up, res));
+  const server = new DnsServer((client, name) => (name === 'db' ? { ips: ['10.0.0.5'] } : undefined), () => [up]);
+  await server.listen(addr);
+  try {
+    const q = (name: string) => packet.encode({ type: 'query', id: 42, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name, class: 'IN' }] });
+    const viaUdp = await new Promise<packet.DecodedPacket>((res) => {
+      const s = dgram.createSocket('udp4');
+      s.on('message', (m) => (s.close(), res(packet.decode(m))));
+      s.send(q('outside.example'), 53, addr);
+    });
+    assert.equal((viaUdp.answers![0] as { data: string }).data, '192.0.2.9');
+    const viaTcp = await new Promise<packet.DecodedPacket>((res, rej) => {
+      const s = net.connect(53, addr);
+      let buf = Buffer.alloc(0);
+      s.on('error', rej);
+      s.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) (s.destroy(), res(packet.decode(buf.subarray(2))));
+      });
+      const m = q('db');
+      const head = Buffer.alloc(2);
+      head.writeUInt16BE(m.length);
+      s.write(Buffer.concat([head, m]));
+    });
+    assert.equal((viaTcp.answers![0] as { data: string }).data, '10.0.0.5');
+  } finally {
+    server.closeAll();
+    upstream.close();
+  }
+});
