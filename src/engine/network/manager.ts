@@ -606,8 +606,11 @@ export class NetworkManager implements ContainerNetworking {
     const sb = this.sandboxes.get(c.Id);
     this.sandboxes.delete(c.Id);
     if (sb?.ports.length) this.store.deleteSandbox(c.Id);
-    // The veths die with the container's namespace; this covers a namespace kept alive by a container:NAME peer.
-    await ipBatchForce(ifs.map((i) => `link del ${i}`));
+    // The veths die with the container's namespace, unless a container:NAME peer keeps that namespace alive.
+    const shared = this.o.containers
+      .all()
+      .some((x) => x.Id !== c.Id && x.State.Running && primaryMode(x).startsWith('container:') && this.o.containers.find(primaryMode(x).slice(10))?.Id === c.Id);
+    if (shared) await ipBatchForce(ifs.map((i) => `link del ${i}`));
     if (sb?.ports.length) await this.applyFirewall();
   }
 
