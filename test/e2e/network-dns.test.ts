@@ -13,6 +13,7 @@ import { TestDaemon } from './harness';
  */
 let d: TestDaemon;
 let upstream: dgram.Socket;
+let tmp = '';
 const upstreamIp = `127.53.${randomBytes(1)[0]! % 250}.${1 + (randomBytes(1)[0]! % 250)}`;
 const upstreamQueries: string[] = [];
 const sub = () => `10.${100 + (randomBytes(1)[0]! % 100)}.${randomBytes(1)[0]!}`;
@@ -30,7 +31,7 @@ before(async () => {
     upstream.send(packet.encode({ type: 'response', id: q.id, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (answers.length || name === 'upstream.example' ? 0 : 3), questions: q.questions, answers }), rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => upstream.bind(53, upstreamIp, r));
-  const tmp = fs.mkdtempSync('/tmp/btresolv-');
+  tmp = fs.mkdtempSync('/tmp/btresolv-');
   const resolv = path.join(tmp, 'resolv.conf');
   fs.writeFileSync(resolv, `nameserver ${upstreamIp}\noptions timeout:2\n`);
   d = await TestDaemon.start({ env: { BERTH_RESOLV_CONF: resolv } });
@@ -42,6 +43,7 @@ before(async () => {
 
 after(async () => {
   upstream.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
   assert.deepEqual(await d.stop(), []);
 });
 
