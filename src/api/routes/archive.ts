@@ -21,7 +21,6 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
   r.get('/containers/{id}/archive', async (ctx) => {
     await engine.archive.get(ctx.param('id'), ctx.query.get('path') ?? '', (stat) => {
       ctx.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar', [STAT_HEADER]: statHeader(stat) });
-      engine.events.container(engine.containers.get(ctx.param('id')), 'archive-path');
       return ctx.res;
     });
     engine.events.container(engine.containers.get(ctx.param('id')), 'archive-path');
@@ -32,7 +31,6 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
-    engine.events.container(engine.containers.get(ctx.param('id')), 'extract-to-dir');
     engine.events.container(engine.containers.get(ctx.param('id')), 'extract-to-dir');
     ctx.sendStatus(200);
   });
