@@ -139,63 +139,11 @@ export class ContainerService {
     if (c.State.Status === 'removing' || !this.store.find(c.Id)) throw noSuchContainer(c.Id);
     this.cancelRestart(c.Id);
     await this.pendingCleanups.get(c.Id);
-    const image = this.d.images.get(c.Image);
-    const lowers = this.d.images.lowerDirs(image.id);
-    const dir = this.store.dir(c.Id);
-    const plan = await this.d.networking.prepare(c).catch(async (err: unknown) => {
-      // Nothing was created yet; a --rm container goes away as after any failed start (the CLI waits for that).
-      if (c.HostConfig.AutoRemove) await this.removeLocked(c);
-      throw err;
-    });
-    const etc = writeEtcFiles(dir, c, plan);
-    this.d.snapshots.prepare(c.Id);
-    const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]);
-    // Built inside the try below, so a spec error (unknown user or group, missing device) fails the start cleanly.
-    const makeSpec = () => buildSpec({
-      container: c,
-      user: resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p)),
-      rootfsOverlay: overlay.options,
-      etcFiles: etc,
-      cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
-      network: { path: plan.netnsPath, host: plan.hostNetwork },
-      readImageFile: (p) => this.readImageFile(c.Id, lowers, p),
-      lookupContainer: (r) => this.store.find(r),
-      userMounts: this.d.volumes ? ociMounts(c, this.d.volumes) : undefined,
-    });
-
     let pid: number;
     try {
-      pid = await this.d.runtime.create({
-        id: c.Id,
-        name: c.Name.slice(1),
-        spec: makeSpec(),
-        bundleLinks: overlay.links,
-        logPath: this.logPath(c.Id),
-        logRotation: logRotationFromConfig(c.HostConfig.LogConfig),
-        tty: c.Config.Tty,
-        openStdin: c.Config.OpenStdin,
-        stdinOnce: c.Config.StdinOnce,
-      });
-      await this.d.networking.attach(c, pid);
-      const hub = this.d.runtime.hub(c.Id);
-      if (hub) for (const s of this.pendingAttach.get(c.Id) ?? []) s.bind(hub);
-      this.pendingAttach.delete(c.Id);
-      await this.d.runtime.start(c.Id);
+      pid = await this.launch(c);
     } catch (err) {
-      await this.d.runtime.cleanup(c.Id);
-      await this.d.networking.release(c).catch((e: Error) => log.warn('network release failed', { id: c.Id, error: e.message }));
-      const runtimeMsg = err instanceof Error ? err.message : String(err);
-      const message =
-        err instanceof RuntimeCreateError
-          ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMsg}: unknown`
-          : runtimeMsg;
-      c.State.ExitCode = startFailureExitCode(message, c.Path);
-      c.State.Error = message;
-      this.store.save(c);
-      for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
-      this.pendingAttach.delete(c.Id);
-      if (c.HostConfig.AutoRemove) await this.removeLocked(c);
-      throw new EngineError(c.State.ExitCode === 128 ? 500 : 400, message);
+      throw await this.failStart(c, err);
     }
 
     c.State = {
@@ -216,6 +164,68 @@ export class ContainerService {
     this.store.save(c);
     this.d.events.publish('container', 'start', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
     this.d.runtime.onExit(c.Id, (code) => void this.handleExit(c.Id, code));
+  }
+
+  /** Everything between a start request and a running process; any failure is handled by failStart. */
+  private async launch(c: ContainerRecord): Promise<number> {
+    const image = this.d.images.get(c.Image);
+    const lowers = this.d.images.lowerDirs(image.id);
+    const dir = this.store.dir(c.Id);
+    const plan = await this.d.networking.prepare(c);
+    const etc = writeEtcFiles(dir, c, plan);
+    this.d.snapshots.prepare(c.Id);
+    const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]);
+    const spec = buildSpec({
+      container: c,
+      user: resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p)),
+      rootfsOverlay: overlay.options,
+      etcFiles: etc,
+      cgroupsPath: this.d.runtime.cgroupsPath(c.Id),
+      network: { path: plan.netnsPath, host: plan.hostNetwork },
+      readImageFile: (p) => this.readImageFile(c.Id, lowers, p),
+      lookupContainer: (r) => this.store.find(r),
+      userMounts: this.d.volumes ? ociMounts(c, this.d.volumes) : undefined,
+    });
+    const pid = await this.d.runtime.create({
+      id: c.Id,
+      name: c.Name.slice(1),
+      spec,
+      bundleLinks: overlay.links,
+      logPath: this.logPath(c.Id),
+      logRotation: logRotationFromConfig(c.HostConfig.LogConfig),
+      tty: c.Config.Tty,
+      openStdin: c.Config.OpenStdin,
+      stdinOnce: c.Config.StdinOnce,
+    });
+    await this.d.networking.attach(c, pid);
+    const hub = this.d.runtime.hub(c.Id);
+    if (hub) for (const s of this.pendingAttach.get(c.Id) ?? []) s.bind(hub);
+    this.pendingAttach.delete(c.Id);
+    await this.d.runtime.start(c.Id);
+    return pid;
+  }
+
+  /**
+   * A start that failed at any step: undo what was set up, record the error and exit code as moby does,
+   * end waiting attach clients, apply AutoRemove (`docker run --rm` waits for the removal), and return the
+   * error for the API.
+   */
+  private async failStart(c: ContainerRecord, err: unknown): Promise<EngineError> {
+    await this.d.runtime.cleanup(c.Id);
+    await this.d.networking.release(c).catch((e: Error) => log.warn('network release failed', { id: c.Id, error: e.message }));
+    const runtimeMsg = err instanceof Error ? err.message : String(err);
+    const message =
+      err instanceof RuntimeCreateError
+        ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMsg}: unknown`
+        : runtimeMsg;
+    c.State.ExitCode = startFailureExitCode(message, c.Path);
+    c.State.Error = message;
+    this.store.save(c);
+    for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
+    this.pendingAttach.delete(c.Id);
+    if (c.HostConfig.AutoRemove) await this.removeLocked(c);
+    if (err instanceof EngineError) return err;
+    return new EngineError(c.State.ExitCode === 128 ? 500 : 400, message);
   }
 
   private emptyLowerDir(): string {
