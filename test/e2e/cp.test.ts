@@ -152,6 +152,8 @@ test('cp works on stopped containers, through volumes and binds, both ways', asy
   const back = path.join(work, 'back');
   fs.mkdirSync(back);
   await ok(['cp', 'c3:/etc/s.txt', path.join(back, 'a')]);
+  const hostname = (await ok(['inspect', '-f', '{{.Config.Hostname}}', 'c3'])).trim();
+  assert.match(await ok(['cp', 'c3:/etc/hostname', '-']), new RegExp(hostname), 'the network files as the container last had them');
   await ok(['cp', 'c3:/mine', path.join(back, 'b')]);
   await ok(['cp', 'c3:/vol/v', path.join(back, 'c')]);
   await ok(['cp', 'c3:/bind/onhost', path.join(back, 'd')]);
@@ -167,9 +169,15 @@ test('cp and start of a stopped container at the same time: both work, nothing s
   const f = path.join(work, 'race.txt');
   fs.writeFileSync(f, 'race\n');
   for (let i = 0; i < 4; i++) {
-    const [cp, start] = await Promise.all([d.docker(['cp', f, `race:/r${i}`]), d.docker(['start', '-a', 'race'])]);
+    // Uploads, reads and a start at once: a freeze never lands between the runtime's create and start.
+    const [cp, start, ...reads] = await Promise.all([
+      d.docker(['cp', f, `race:/r${i}`]),
+      d.docker(['start', '-a', 'race'], { timeoutMs: 30_000 }),
+      ...[0, 1, 2].map((k) => new Promise((r) => setTimeout(r, k * 15)).then(() => d.docker(['cp', 'race:/etc/passwd', '-']))),
+    ]);
     assert.equal(cp.code, 0, cp.stderr);
     assert.equal(start.code, 0, start.stderr);
+    for (const r of reads) assert.equal(r.code, 0, r.stderr);
   }
   const names = (await ok(['cp', 'race:/', '-'])).match(/r[0-3]/g) ?? [];
   assert.deepEqual([...new Set(names)].sort(), ['r0', 'r1', 'r2', 'r3']);

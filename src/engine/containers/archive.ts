@@ -10,6 +10,7 @@ import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import type { VolumeService } from '../volumes/service';
+import { etcPaths } from './etc-files';
 import { mountPointsOf } from './mounts';
 import { RootfsView } from './mounts-view';
 import type { ContainerStore } from './store';
@@ -107,19 +108,24 @@ function toContainerPath(root: string, host: string): string {
 
 /**
  * Freezes or thaws a container's cgroup through cgroupfs (the freezer controller on v1, cgroup.freeze on
- * v2), which is what `runc pause` does without a process per call. False when neither file exists.
+ * v2), which is what `runc pause` does without a process per call. 'absent' when neither file exists;
+ * 'failed' when the cgroup did not settle in time (a task in uninterruptible sleep): it is thawed again
+ * and the operation goes on unfrozen rather than hang.
  */
-export async function setFrozen(cgroupsPath: string, frozen: boolean): Promise<boolean> {
+export async function setFrozen(cgroupsPath: string, frozen: boolean): Promise<'done' | 'absent' | 'failed'> {
   const v1 = path.join('/sys/fs/cgroup/freezer', cgroupsPath, 'freezer.state');
   const v2 = path.join('/sys/fs/cgroup', cgroupsPath, 'cgroup.freeze');
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 2000;
   try {
     if (fs.existsSync(v1)) {
       const want = frozen ? 'FROZEN' : 'THAWED';
       for (;;) {
         fs.writeFileSync(v1, want);
-        if (fs.readFileSync(v1, 'utf8').trim() === want) return true;
-        if (Date.now() > deadline) throw new Error(`cgroup did not reach ${want}`);
+        if (fs.readFileSync(v1, 'utf8').trim() === want) return 'done';
+        if (Date.now() > deadline) {
+          if (frozen) fs.writeFileSync(v1, 'THAWED');
+          throw new Error(`cgroup did not reach ${want}`);
+        }
         await new Promise((r) => setTimeout(r, 1));
       }
     }
@@ -127,16 +133,19 @@ export async function setFrozen(cgroupsPath: string, frozen: boolean): Promise<b
       fs.writeFileSync(v2, frozen ? '1' : '0');
       const events = path.join(path.dirname(v2), 'cgroup.events');
       while (!fs.readFileSync(events, 'utf8').includes(`frozen ${frozen ? 1 : 0}`)) {
-        if (Date.now() > deadline) throw new Error('cgroup did not freeze');
+        if (Date.now() > deadline) {
+          if (frozen) fs.writeFileSync(v2, '0');
+          throw new Error('cgroup did not freeze');
+        }
         await new Promise((r) => setTimeout(r, 1));
       }
-      return true;
+      return 'done';
     }
   } catch (err) {
     log.warn('cgroup freezer failed', { cgroup: cgroupsPath, error: (err as Error).message });
-    return false;
+    return 'failed';
   }
-  return false;
+  return 'absent';
 }
 
 export class ContainerArchive {
@@ -170,32 +179,29 @@ export class ContainerArchive {
    * container frozen if it runs. `write` asks for a writable view of a stopped container.
    */
   async withRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
-    if (this.isLive(c)) return this.withLiveRoot(c, fn);
-    const lock = this.d.lock ?? ((_id: string, f: () => Promise<T>) => f());
-    let live = false;
+    const lock = this.d.lock ?? (<R>(_id: string, f: () => Promise<R>) => f());
+    // The state is looked at, and a running container frozen, under the container's lock: never in the
+    // middle of a start (a process frozen between runtime create and start would hang the start).
+    let live: { pid: number; thaw: () => Promise<void> } | undefined;
     const result = await lock(c.Id, async () => {
+      if (!this.d.store.find(c.Id)) throw notFound(`No such container: ${c.Id}`);
       if (this.isLive(c)) {
-        live = true;
+        live = { pid: c.State.Pid, thaw: await this.freeze(c) };
         return undefined as T;
       }
-      if (!this.d.store.find(c.Id)) throw notFound(`No such container: ${c.Id}`);
       return this.withStoppedRoot(c, write, fn);
     });
-    // Started meanwhile: it is reached through its process after all.
-    return live ? this.withLiveRoot(c, fn) : result;
+    if (!live) return result;
+    // Frozen, it cannot exit; the lock is not held while files move, so stop and kill only queue behind.
+    try {
+      return await fn(`/proc/${live.pid}/root`);
+    } finally {
+      await live.thaw();
+    }
   }
 
   private isLive(c: ContainerRecord): boolean {
     return c.State.Running && c.State.Pid > 0 && !c.State.Restarting;
-  }
-
-  private async withLiveRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
-    const thaw = await this.freeze(c);
-    try {
-      return await fn(`/proc/${c.State.Pid}/root`);
-    } finally {
-      await thaw();
-    }
   }
 
   private async withStoppedRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
@@ -221,6 +227,11 @@ export class ContainerArchive {
         }
       }
       binds.push({ destination: m.Destination, source, readonly: !m.RW });
+    }
+    // /etc/hosts, /etc/hostname and /etc/resolv.conf as the container last had them (moby's network mounts).
+    const etc = etcPaths(this.d.store.dir(c.Id));
+    for (const [destination, source] of [['/etc/hosts', etc.hosts], ['/etc/hostname', etc.hostname], ['/etc/resolv.conf', etc.resolvConf]] as const) {
+      if (fs.existsSync(source) && !binds.some((b) => b.destination === destination)) binds.push({ destination, source, readonly: false });
     }
     // Writable even for reads (the container's lock keeps a start out): mount points of volumes that the
     // container never created yet are made in its layer, as a start would.
@@ -252,7 +263,7 @@ export class ContainerArchive {
       await f.done;
     } else {
       const done = setFrozen(this.d.runtime.cgroupsPath(c.Id), true)
-        .then((ok) => (ok ? undefined : this.d.runtime.runc.pause(c.Id)))
+        .then((ok) => (ok === 'absent' ? this.d.runtime.runc.pause(c.Id) : undefined))
         .then(
           () => undefined,
           (err: Error) => log.warn('cannot freeze container for cp', { id: c.Id, error: err.message }),
@@ -266,7 +277,7 @@ export class ContainerArchive {
       if (--cur.count > 0) return;
       this.frozen.delete(c.Id);
       if (c.State.Paused) return;
-      if (!(await setFrozen(this.d.runtime.cgroupsPath(c.Id), false))) await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
+      if ((await setFrozen(this.d.runtime.cgroupsPath(c.Id), false)) === 'absent') await this.d.runtime.runc.resume(c.Id).catch(() => undefined);
     };
   }
 
