@@ -1,42 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough, Writable } from 'node:stream';
-import { runCli } from '../../src/cli/main';
+import { berth, withDaemon } from './cli-harness';
 import { encodeFrame } from '../../src/client/streams';
 import { acceptUpgrade, FakeDaemon, sendError, sendJSON } from '../../src/client/testing/fake-daemon';
 
 const ID = 'c5a8a35b81469febe2d8210e0361543ddc8c99329bf0529c30472483f0b01ffc';
 
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
-async function berth(d: FakeDaemon, args: string[], stdinData?: string) {
-  const stdin = new PassThrough();
-  if (stdinData !== undefined) stdin.end(stdinData);
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(args, { stdin, stdout, stderr }, { DOCKER_HOST: d.host, HOME: '/nonexistent' });
-  return { code, out: stdout.text(), err: stderr.text() };
-}
-
-async function withDaemon(fn: (d: FakeDaemon) => Promise<void>): Promise<void> {
-  const d = new FakeDaemon();
-  await d.start();
-  try {
-    await fn(d);
-  } finally {
-    await d.stop();
-  }
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -1,8 +1,9 @@
 /** Request sequences and bodies of exec, attach, update, prune, rmi, tag, history and system df against the fake daemon. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main';
+import { berth, collector, withDaemon } from './cli-harness';
 import { encodeFrame } from '../../src/client/streams';
 import { acceptUpgrade, FakeDaemon, sendError, sendJSON } from '../../src/client/testing/fake-daemon';
 import { parseCPUs, parseUpdateRestartPolicy } from '../../src/cli/commands/lifecycle';
@@ -12,36 +13,6 @@ import { renderDiskUsage } from '../../src/cli/commands/system-df';
 const ID = 'c5a8a35b81469febe2d8210e0361543ddc8c99329bf0529c30472483f0b01ffc';
 const EXEC = 'e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff';
 
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
-async function berth(d: FakeDaemon, args: string[], stdinData?: string) {
-  const stdin = new PassThrough();
-  if (stdinData !== undefined) stdin.end(stdinData);
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(args, { stdin, stdout, stderr }, { DOCKER_HOST: d.host, HOME: '/nonexistent' });
-  return { code, out: stdout.text(), err: stderr.text() };
-}
-
-async function withDaemon(fn: (d: FakeDaemon) => Promise<void>): Promise<void> {
-  const d = new FakeDaemon();
-  await d.start();
-  try {
-    await fn(d);
-  } finally {
-    await d.stop();
-  }
-}
 
 function inspectBody(over: { tty?: boolean; openStdin?: boolean; running?: boolean; paused?: boolean } = {}) {
   return {
