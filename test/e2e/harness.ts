@@ -140,6 +140,8 @@ export class TestDaemon {
         },
       );
       req.on('error', reject);
+      // A hung daemon fails the test (and its clean-up) within a minute instead of at the runner's timeout.
+      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${urlPath}: no answer within 60 s`)));
       req.end(data);
     });
   }
@@ -183,9 +185,16 @@ export class TestDaemon {
   async stop(): Promise<string[]> {
     const leaks: string[] = [];
     if (this.proc && this.proc.exitCode === null) {
-      const list = await this.api('GET', '/containers/json?all=1');
-      for (const c of JSON.parse(list.body) as Array<{ Id: string }>) await this.api('DELETE', `/containers/${c.Id}?force=1`);
+      try {
+        const list = await this.api('GET', '/containers/json?all=1');
+        for (const c of JSON.parse(list.body) as Array<{ Id: string }>) await this.api('DELETE', `/containers/${c.Id}?force=1`);
+      } catch (err) {
+        leaks.push(`clean-up failed: ${(err as Error).message}`);
+      }
+      const p = this.proc;
+      const killer = setTimeout(() => p.kill('SIGKILL'), 30_000);
       await this.terminate();
+      clearTimeout(killer);
     }
     leaks.push(...this.leaks());
     spawnSync('umount', ['-R', this.root], { stdio: 'ignore' });

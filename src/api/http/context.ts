@@ -24,7 +24,8 @@ export interface UpgradeInfo {
 
 /** A hijacked connection: raw bytes both ways, output half-closable. */
 export interface RawStream {
-  input: NodeJS.ReadableStream;
+  /** Delivers the client's bytes (stdin) and its half-close; input waits, paused, until this is called. */
+  readInput(onData: (chunk: Buffer) => void, onEnd: () => void): void;
   write(chunk: Buffer): boolean;
   /** Half-close our side (upgrade) or finish the response. */
   end(): void;
@@ -137,7 +138,12 @@ export class RequestContext {
           `Api-Version: ${API_VERSION}\r\n\r\n`,
       );
       return {
-        input: sock,
+        readInput: (onData, onEnd) => {
+          sock.on('data', onData);
+          sock.on('end', onEnd);
+          sock.on('error', () => undefined);
+          sock.resume();
+        },
         write: (chunk) => sock.write(chunk),
         end: () => sock.end(),
         destroy: () => sock.destroy(),
@@ -151,7 +157,11 @@ export class RequestContext {
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/vnd.docker.raw-stream' });
     res.flushHeaders();
     return {
-      input: this.req,
+      readInput: (onData, onEnd) => {
+        this.req.on('data', onData);
+        this.req.on('end', onEnd);
+        this.req.on('error', () => undefined);
+      },
       write: (chunk) => res.write(chunk),
       end: () => res.end(),
       destroy: () => res.destroy(),

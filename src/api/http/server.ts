@@ -45,6 +45,8 @@ export class ApiServer {
   }
 
   private async dispatchUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // The socket may still be flowing with no reader: stdin sent right after the 101 would be dropped.
+    socket.pause();
     // Node hands an upgrade request over unparsed: its body (exec start JSON) is in `head` and the socket.
     const want = Number(req.headers['content-length'] ?? 0) || 0;
     let buffered = head;

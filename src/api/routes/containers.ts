@@ -115,9 +115,10 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
     containers.checkAttachable(id, opts.detachKeys);
     const conn = ctx.hijack(streamMediaType(ctx, tty));
     const session = containers.attach(id, opts, connectionSink(conn, tty));
-    conn.input.on('data', (d: Buffer) => session.pushStdin(d));
-    conn.input.on('end', () => session.endStdin());
-    conn.input.on('error', () => undefined);
+    conn.readInput(
+      (d) => session.pushStdin(d),
+      () => session.endStdin(),
+    );
     conn.onClose(() => containers.detachSession(id, session));
   });
 

@@ -42,9 +42,10 @@ export function registerExecRoutes(r: Router, engine: Engine): void {
       return;
     }
     if (!session) return;
-    conn.input.on('data', (d: Buffer) => session.pushStdin(d));
-    conn.input.on('end', () => session.endStdin());
-    conn.input.on('error', () => undefined);
+    conn.readInput(
+      (d) => session.pushStdin(d),
+      () => session.endStdin(),
+    );
     conn.onClose(() => session.close());
   });
 }

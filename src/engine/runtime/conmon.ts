@@ -20,6 +20,21 @@ export interface ConmonCreateOptions {
 
 export class RuntimeCreateError extends Error {}
 
+/** How long the monitor may take to report a create; past it the start fails instead of hanging. */
+export const MONITOR_REPLY_TIMEOUT_MS = 60_000;
+
+/** Rejects with a RuntimeCreateError when `p` has not settled in time. */
+export function withMonitorTimeout<T>(p: Promise<T>, what: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new RuntimeCreateError(`conmon did not report ${what} within ${MONITOR_REPLY_TIMEOUT_MS / 1000}s`));
+    }, MONITOR_REPLY_TIMEOUT_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** runc reports errors as logrus lines (`time=… level=error msg="…"`); keep just the message. */
 export function runtimeErrorMessage(text: string): string {
   const lines = text.trim().split('\n');
@@ -95,7 +110,7 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<number> {
   const sync = child.stdio[3] as Readable;
   const start = child.stdio[4] as Writable;
   start.end(Buffer.from([0]));
-  const msg = await Promise.race([readSyncMessage(sync), spawnError]).catch((err: Error) => {
+  const msg = await withMonitorTimeout(Promise.race([readSyncMessage(sync), spawnError]), 'the container create', () => child.kill('SIGKILL')).catch((err: Error) => {
     throw new RuntimeCreateError(stderr.trim() || err.message);
   });
   child.unref();

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { AttachHub } from './attach-hub';
-import { RuntimeCreateError, runtimeErrorMessage } from './conmon';
+import { RuntimeCreateError, runtimeErrorMessage, withMonitorTimeout } from './conmon';
 
 export interface ExecLaunch {
   containerId: string;
@@ -118,7 +118,7 @@ export async function launchExec(o: ExecLaunch): Promise<RunningExec> {
   let hub: AttachHub | undefined;
   if (o.attach) {
     const attachPipe = new SyncReader((child.stdio as unknown as Readable[])[5]!);
-    const ready = await Promise.race([attachPipe.next(), spawnFailed]);
+    const ready = await withMonitorTimeout(Promise.race([attachPipe.next(), spawnFailed]), 'exec attach readiness', () => child.kill('SIGKILL'));
     if (!ready || ready.data !== 0) throw new RuntimeCreateError(stderr.trim() || 'exec attach setup failed');
     hub = new AttachHub(path.join(o.dir, 'attach'), o.dir);
     await hub.connect();
@@ -126,7 +126,7 @@ export async function launchExec(o: ExecLaunch): Promise<RunningExec> {
   } else {
     start.end();
   }
-  const first = await Promise.race([sync.next(), spawnFailed]);
+  const first = await withMonitorTimeout(Promise.race([sync.next(), spawnFailed]), 'the exec start', () => child.kill('SIGKILL'));
   if (!first || first.data < 0) {
     hub?.close();
     const msg = runtimeErrorMessage(first?.message ?? stderr) || 'exec failed';
