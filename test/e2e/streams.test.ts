@@ -45,6 +45,7 @@ test('logs -f follows new output and ends when the container stops', async () =>
   assert.ok(Date.now() - started >= 1000, 'followed live output');
   const since = await d.docker(['logs', '--since', '2000-01-01T00:00:00Z', '--until', '2000-01-02T00:00:00Z', 'follow']);
   assert.equal(since.stdout, '');
+  assert.equal((await d.docker(['logs', '--details', '--tail', '1', 'follow'])).stdout, ' c\n');
   await d.docker(['rm', 'follow']);
 });
 

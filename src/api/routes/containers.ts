@@ -136,6 +136,8 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
     const since = parseTimeParam(q.get('since'));
     const until = parseTimeParam(q.get('until'));
     const timestamps = boolParam(q, 'timestamps');
+    // --details puts the log's extra attributes (none are recorded by Berth) and a space before each line.
+    const details = boolParam(q, 'details') ? ' ' : '';
     const tty = c.Config.Tty;
     ctx.startStream(streamMediaType(ctx, tty));
     const abort = new AbortController();
@@ -151,7 +153,8 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
         untilNs: until !== undefined && until > 0 ? BigInt(Math.floor(until)) : undefined,
       },
       async (rec) => {
-        const data = timestamps ? Buffer.concat([Buffer.from(rec.timestamp + ' '), rec.data]) : rec.data;
+        const prefix = (timestamps ? `${rec.timestamp} ` : '') + details;
+        const data = prefix ? Buffer.concat([Buffer.from(prefix), rec.data]) : rec.data;
         if (!ctx.res.write(encodeOutput(tty, rec.stream, data))) {
           await new Promise<void>((resolve) => {
             ctx.res.once('drain', resolve);
