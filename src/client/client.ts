@@ -390,6 +390,11 @@ export class DockerClient {
   }
 
   /** GET /images/get?names=a&names=b; returns the tar stream. */
+  /** GET /containers/{id}/export: the container's file system as a tar stream. */
+  containerExport(id: string): Promise<http.IncomingMessage> {
+    return this.transport.request({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/export` });
+  }
+
   imageSave(names: string[], platform?: string): Promise<http.IncomingMessage> {
     return this.transport.request({ method: 'GET', path: '/images/get', query: { names, platform: platform || undefined } });
   }

@@ -26,6 +26,14 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
     engine.events.container(engine.containers.get(ctx.param('id')), 'archive-path');
   });
 
+  r.get('/containers/{id}/export', async (ctx) => {
+    await engine.archive.export(ctx.param('id'), () => {
+      ctx.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar' });
+      return ctx.res;
+    });
+    engine.events.container(engine.containers.get(ctx.param('id')), 'export');
+  });
+
   r.put('/containers/{id}/archive', async (ctx) => {
     await engine.archive.put(ctx.param('id'), ctx.query.get('path') ?? '', ctx.req, {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),

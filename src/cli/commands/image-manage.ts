@@ -380,22 +380,23 @@ export function errnoText(err: unknown): string {
   }
 }
 
-async function runSave(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
-  const output = flags.string('output');
-  const platform = platformQuery(flags.string('platform'));
+/**
+ * Writes an archive the daemon streams (save, export) to `output`, or to stdout when it is not a terminal.
+ * A file appears only complete: written under a temporary name, then renamed.
+ */
+export async function archiveToOutput(cli: Cli, output: string, open: () => Promise<Readable>, failPrefix: string): Promise<number> {
   if (output === '') {
     if (cli.outIsTerminal) throw new StatusError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
-    const res = await cli.client.imageSave(args, platform);
-    await pipeline(res, cli.io.stdout, { end: false });
+    await pipeline(await open(), cli.io.stdout, { end: false });
     return 0;
   }
   try {
     validateDestination(output);
   } catch (err) {
-    throw new StatusError(`failed to save image: ${errText(err)}`, 1);
+    throw new StatusError(`${failPrefix}: ${errText(err)}`, 1);
   }
   const abs = path.resolve(output);
-  const res = await cli.client.imageSave(args, platform);
+  const res = await open();
   const tmp = path.join(path.dirname(abs), `.tmp-${path.basename(output)}${process.pid}${Date.now()}`);
   try {
     await pipeline(res, fs.createWriteStream(tmp, { mode: 0o600 }));
@@ -405,6 +406,11 @@ async function runSave(cli: Cli, flags: FlagValues, args: string[]): Promise<num
     fs.rmSync(tmp, { force: true });
   }
   return 0;
+}
+
+async function runSave(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
+  const platform = platformQuery(flags.string('platform'));
+  return archiveToOutput(cli, flags.string('output'), () => cli.client.imageSave(args, platform), 'failed to save image');
 }
 
 export const saveCommand: CommandSpec = {

@@ -17,6 +17,7 @@ import { statsCommand } from './stats';
 import { topCommand } from './top';
 import { volumeGroup } from './volume';
 import { cpCommand } from './cp';
+import { exportCommand } from './export';
 import { commitCommand, diffCommand } from './commit';
 import { networkGroup, portCommand } from './network';
 
@@ -28,13 +29,18 @@ const containerGroup: CommandSpec = {
   short: 'Manage containers',
   subcommands: [
     sub(attachCommand),
+    sub(commitCommand),
+    sub(cpCommand),
     sub(createCommand),
+    sub(diffCommand),
     sub(execCommand),
+    sub(exportCommand),
     containerInspectCommand,
     sub(killCommand),
     sub(logsCommand),
     sub(psCommand, { name: 'ls', use: 'ls [OPTIONS]', aliases: ['ps', 'list'] }),
     sub(pauseCommand),
+    sub(portCommand),
     containerPruneCommand,
     sub(renameCommand),
     sub(restartCommand),
@@ -111,6 +117,7 @@ export const COMMANDS: CommandSpec[] = [
   cpCommand,
   commitCommand,
   diffCommand,
+  exportCommand,
   networkGroup, portCommand,
 ];
 

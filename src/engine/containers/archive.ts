@@ -347,6 +347,17 @@ export class ContainerArchive {
     });
   }
 
+  /** GET /containers/{id}/export: the whole file system as a tar, names relative to / (kernel file systems left out). */
+  async export(ref: string, start: () => Writable): Promise<void> {
+    const c = this.d.store.get(ref);
+    await this.withRoot(c, false, async (root) => {
+      const out = start();
+      const rootNorm = path.normalize(root);
+      const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
+      await writeTreeTar(root, '', out, { skip });
+    });
+  }
+
   /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
   async put(ref: string, p: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
     if (!p) throw invalidParameter('Path cannot be empty');
