@@ -13,6 +13,10 @@ export interface DaemonConfig {
   conmon: string;
   bip?: string;
   bridge?: string;
+  /** Inter-container communication on the default bridge (dockerd's --icc). */
+  icc: boolean;
+  /** MTU of the default bridge's interfaces (dockerd's --mtu). */
+  mtu?: number;
   /** Prefix of this daemon's kernel objects: bridges, veths, iptables chains (default "berth"). */
   networkPrefix: string;
   cgroupParent: string;
@@ -24,7 +28,9 @@ export const USAGE = `Usage:	berthd [OPTIONS]
 A self-sufficient runtime for containers, compatible with the Docker Engine API.
 
 Options:
-      --bip string              Specify default-bridge IPv4 network (reserved for networking)
+      --bip string              Specify default-bridge IPv4 network
+      --icc                     Enable inter-container communication on the default bridge (default true)
+      --mtu int                 Set the MTU of the default bridge's interfaces (default 1500)
   -b, --bridge string           Attach containers to a network bridge (reserved for networking)
       --cgroup-parent string    Set parent cgroup for all containers (default "berth")
       --config-file string      Daemon configuration file (default "/etc/berth/daemon.json")
@@ -42,7 +48,7 @@ Options:
 `;
 
 /** Flag name → daemon.json key (Docker's names where dockerd has the option). */
-const FLAGS: Record<string, { key: string; short?: string; list?: boolean }> = {
+const FLAGS: Record<string, { key: string; short?: string; list?: boolean; bool?: boolean }> = {
   host: { key: 'hosts', short: 'H', list: true },
   'data-root': { key: 'data-root' },
   'exec-root': { key: 'exec-root' },
@@ -52,13 +58,15 @@ const FLAGS: Record<string, { key: string; short?: string; list?: boolean }> = {
   runtime: { key: 'runtime' },
   conmon: { key: 'conmon' },
   bip: { key: 'bip' },
+  icc: { key: 'icc', bool: true },
+  mtu: { key: 'mtu' },
   bridge: { key: 'bridge', short: 'b' },
   'network-prefix': { key: 'network-prefix' },
   'cgroup-parent': { key: 'cgroup-parent' },
 };
 
 /** daemon.json keys Docker has that Berth accepts and ignores for now. */
-const IGNORED_KEYS = new Set(['debug', 'storage-driver', 'live-restore', 'log-driver', 'log-opts', 'insecure-registries', 'registry-mirrors', 'features', 'experimental', 'iptables', 'ip-forward', 'default-address-pools', 'dns', 'mtu', 'icc', 'userland-proxy', 'default-ulimits', 'runtimes', 'default-runtime', 'exec-opts', 'labels', 'max-concurrent-downloads', 'max-concurrent-uploads']);
+const IGNORED_KEYS = new Set(['debug', 'storage-driver', 'live-restore', 'log-driver', 'log-opts', 'insecure-registries', 'registry-mirrors', 'features', 'experimental', 'iptables', 'ip-forward', 'default-address-pools', 'dns', 'userland-proxy', 'default-ulimits', 'runtimes', 'default-runtime', 'exec-opts', 'labels', 'max-concurrent-downloads', 'max-concurrent-uploads']);
 
 export class UsageError extends Error {}
 
@@ -86,6 +94,7 @@ function parseArgs(argv: string[]): { flags: Record<string, string | string[]>; 
     }
     const def = FLAGS[name];
     if (!def) throw new UsageError(`unknown flag: --${name}`);
+    if (value === undefined && def.bool) value = 'true';
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
@@ -119,6 +128,19 @@ function readConfigFile(file: string, explicit: boolean): Record<string, unknown
     throw new UsageError(`unable to configure the Berth daemon with file ${file}: the following directives don't match any configuration option: ${unknown.join(', ')}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+function parseBool(v: string, name: string): boolean {
+  if (/^(1|true)$/i.test(v)) return true;
+  if (/^(0|false)$/i.test(v)) return false;
+  throw new UsageError(`invalid boolean value "${v}" for --${name}`);
+}
+
+function parseMtu(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 68 || n > 65535) throw new UsageError(`invalid MTU ${v}: must be an integer between 68 and 65535`);
+  return n;
 }
 
 export function loadConfig(argv: string[]): Action {
@@ -160,6 +182,8 @@ export function loadConfig(argv: string[]): Action {
       runtime: pick('runtime') ?? 'runc',
       conmon: pick('conmon') ?? 'conmon',
       bip: pick('bip'),
+      icc: parseBool(pick('icc') ?? 'true', 'icc'),
+      mtu: parseMtu(pick('mtu')),
       bridge: pick('bridge'),
       networkPrefix,
       cgroupParent,

@@ -61,6 +61,8 @@ export class Engine {
       prefix: config.networkPrefix,
       bip: config.bip,
       bridge: config.bridge,
+      icc: config.icc,
+      mtu: config.mtu,
       containers: { find: (r) => store.find(r), all: () => store.all(), save: (c) => store.save(c) },
       events: (action, id, attrs) => events.publish('network', action, id, attrs),
       hostResolvConf: process.env.BERTH_RESOLV_CONF,

@@ -85,10 +85,10 @@ export class TestDaemon {
     this.bip = `10.${100 + (r[0]! % 100)}.${r[1]!}.1/24`;
   }
 
-  static async start(opts: { env?: Record<string, string> } = {}): Promise<TestDaemon> {
+  static async start(opts: { env?: Record<string, string>; args?: string[] } = {}): Promise<TestDaemon> {
     const d = new TestDaemon();
     d.env = opts.env ?? {};
-    await d.launch();
+    await d.launch(opts.args ?? []);
     await seedBuiltinImages(d.socket, IMAGES_DIR);
     return d;
   }

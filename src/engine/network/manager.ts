@@ -28,6 +28,9 @@ export interface NetworkManagerOptions {
   prefix: string;
   bip?: string;
   bridge?: string;
+  /** Default bridge: inter-container communication and MTU (dockerd's --icc and --mtu). */
+  icc?: boolean;
+  mtu?: number;
   containers: ContainerAccess;
   events?: (action: string, id: string, attrs: Record<string, string>) => void;
   /** The host's resolver configuration (tests point it elsewhere). */
@@ -221,11 +224,11 @@ export class NetworkManager implements ContainerNetworking {
     br.bridge = device;
     br.Options = {
       'com.docker.network.bridge.default_bridge': 'true',
-      'com.docker.network.bridge.enable_icc': 'true',
+      'com.docker.network.bridge.enable_icc': String(this.o.icc ?? true),
       'com.docker.network.bridge.enable_ip_masquerade': 'true',
       'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
       'com.docker.network.bridge.name': device,
-      'com.docker.network.driver.mtu': String(DEFAULT_MTU),
+      'com.docker.network.driver.mtu': String(this.o.mtu ?? DEFAULT_MTU),
     };
     this.store.save(br);
   }
