@@ -19,24 +19,42 @@ import { ContainerArchive } from '../engine/containers/archive';
 import { ContainerCommits } from '../engine/containers/commit';
 import { volumeNamesOf } from '../engine/containers/mounts';
 
-/** The engine's services, wired together; the API routes talk only to these. */
+/** The engine's services, wired together by `open`; the API routes talk only to these. */
+export interface EngineServices {
+  images: ImageService;
+  containers: ContainerService;
+  execs: ExecService;
+  runtime: ContainerRuntime;
+  events: EventBus;
+  /** Networks, container networking and published ports. */
+  networks: NetworkManager;
+  /** Volumes (local driver). */
+  volumes: VolumeService;
+  /** docker cp and export. */
+  archive: ContainerArchive;
+  commits: ContainerCommits;
+  health: HealthMonitor;
+}
+
 export class Engine {
-  /** Networks, container networking and published ports (set by open). */
-  networks!: NetworkManager;
-  /** Volumes (local driver), docker cp, diff and commit (set by open). */
-  volumes!: VolumeService;
-  archive!: ContainerArchive;
-  commits!: ContainerCommits;
+  readonly images: ImageService;
+  readonly containers: ContainerService;
+  readonly execs: ExecService;
+  readonly runtime: ContainerRuntime;
+  readonly events: EventBus;
+  readonly networks: NetworkManager;
+  readonly volumes: VolumeService;
+  readonly archive: ContainerArchive;
+  readonly commits: ContainerCommits;
+  private readonly health: HealthMonitor;
 
   private constructor(
     readonly config: DaemonConfig,
-    readonly images: ImageService,
-    readonly containers: ContainerService,
-    readonly execs: ExecService,
-    readonly runtime: ContainerRuntime,
-    readonly events: EventBus,
-    private readonly health: HealthMonitor,
-  ) {}
+    s: EngineServices,
+  ) {
+    ({ images: this.images, containers: this.containers, execs: this.execs, runtime: this.runtime, events: this.events } = s);
+    ({ networks: this.networks, volumes: this.volumes, archive: this.archive, commits: this.commits, health: this.health } = s);
+  }
 
   static async open(config: DaemonConfig): Promise<Engine> {
     fs.mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
@@ -77,14 +95,11 @@ export class Engine {
     const execs = new ExecService(store, runtime, events);
     const health = new HealthMonitor(store, execs, events);
     health.init();
-    const engine = new Engine(config, images, containers, execs, runtime, events, health);
-    engine.networks = networks;
-    engine.volumes = volumes;
-    engine.archive = new ContainerArchive({ store, snapshots, images, runtime, volumes, lock: (id, fn) => containers.withLock(id, fn) });
-    engine.commits = new ContainerCommits({
+    const archive = new ContainerArchive({ store, snapshots, images, runtime, volumes, lock: (id, fn) => containers.withLock(id, fn) });
+    const commits = new ContainerCommits({
       store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
     });
-    return engine;
+    return new Engine(config, { images, containers, execs, runtime, events, networks, volumes, archive, commits, health });
   }
 
   async shutdown(): Promise<void> {

@@ -168,7 +168,7 @@ export class ContainerCommits {
       await this.d.images.tag(id, opts.repo, opts.tag || undefined);
       imageRef = target.familiarName + (target.tag ? `:${target.tag}` : '');
     }
-    this.d.events.publish('container', 'commit', c.Id, { ...(c.Config.Labels ?? {}), comment: opts.comment ?? '', image: c.ImageRef, imageID: id, imageRef, name: c.Name.slice(1) });
+    this.d.events.publish('container', 'commit', c.Id, { comment: opts.comment ?? '', imageID: id, imageRef });
     return id;
   }
 }

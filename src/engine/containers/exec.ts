@@ -63,7 +63,7 @@ export class ExecService {
     }
     const id = newId();
     this.execs.set(id, { id, containerId: c.Id, body, running: false, exitCode: null, pid: 0, started: false });
-    this.events.publish('container', `exec_create: ${body.Cmd[0]} ${body.Cmd.slice(1).join(' ')}`, c.Id, { execID: id, image: c.ImageRef, name: c.Name.slice(1) });
+    this.events.publish('container', execAction('exec_create', body.Cmd), c.Id, { execID: id });
     return { Id: id };
   }
 
@@ -185,7 +185,7 @@ export class ExecService {
       });
       e.pid = launched.pid;
       if (session && launched.hub) session.bind(launched.hub);
-      this.events.publish('container', `exec_start: ${b.Cmd![0]} ${b.Cmd!.slice(1).join(' ')}`, c.Id, { execID: e.id, image: c.ImageRef, name: c.Name.slice(1) });
+      this.events.publish('container', execAction('exec_start', b.Cmd!), c.Id, { execID: e.id });
       void launched.exited.then(async (code) => {
         if (launched.hub) {
           let timer: NodeJS.Timeout | undefined;
@@ -195,7 +195,7 @@ export class ExecService {
         }
         this.finish(e, code, dir);
         finishSink?.();
-        this.events.publish('container', 'exec_die', c.Id, { execID: e.id, exitCode: String(code), image: c.ImageRef, name: c.Name.slice(1) });
+        this.events.publish('container', 'exec_die', c.Id, { execID: e.id, exitCode: String(code) });
       });
     } catch (err) {
       const message = err instanceof RuntimeCreateError ? `OCI runtime exec failed: ${err.message}: unknown` : (err as Error).message;
@@ -260,5 +260,10 @@ export class ExecService {
 }
 
 function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms / 1000}s`;
+  return `${ms / 1000}s`;
+}
+
+/** moby names exec events `exec_create: <cmd> <args…>` (with the space even when there are no arguments). */
+function execAction(kind: string, cmd: string[]): string {
+  return `${kind}: ${cmd[0]} ${cmd.slice(1).join(' ')}`;
 }

@@ -163,11 +163,7 @@ export class HealthMonitor {
     state.Health = h;
     this.store.save(c);
     if (h.Status !== before) {
-      this.events.publish('container', `health_status: ${h.Status}`, c.Id, {
-        ...(c.Config.Labels ?? {}),
-        image: c.ImageRef,
-        name: c.Name.slice(1),
-      });
+      this.events.publish('container', `health_status: ${h.Status}`, c.Id);
     }
     log.debug('health probe', { id: c.Id, exitCode: entry.ExitCode, status: h.Status });
   }

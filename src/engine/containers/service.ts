@@ -122,7 +122,7 @@ export class ContainerService {
       this.d.snapshots.remove(id);
       throw err;
     }
-    this.d.events.publish('container', 'create', id, { image: rec.ImageRef, name });
+    this.d.events.publish('container', 'create', id);
     return { Id: id, Warnings: warnings };
   }
 
@@ -162,7 +162,7 @@ export class ContainerService {
     };
     c.ManuallyStopped = false;
     this.store.save(c);
-    this.d.events.publish('container', 'start', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.events.publish('container', 'start', c.Id);
     this.d.runtime.onExit(c.Id, (code) => void this.handleExit(c.Id, code));
   }
 
@@ -272,8 +272,8 @@ export class ContainerService {
         FinishedAt: finishedAt,
       };
       this.store.save(c);
-      if (oom) this.d.events.publish('container', 'oom', id, { image: c.ImageRef, name: c.Name.slice(1) });
-      this.d.events.publish('container', 'die', id, { exitCode: String(code), image: c.ImageRef, name: c.Name.slice(1) });
+      if (oom) this.d.events.publish('container', 'oom', id);
+      this.d.events.publish('container', 'die', id, { exitCode: String(code) });
       this.notify(this.exitListeners, id, code);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c);
       else this.scheduleRestart(c);
@@ -413,11 +413,11 @@ export class ContainerService {
         stderr: opts.stderr,
         stdinOnce: c.Config.StdinOnce,
         detachKeys: keys,
-        onDetach: () => this.d.events.publish('container', 'detach', c.Id, { image: c.ImageRef, name: c.Name.slice(1) }),
+        onDetach: () => this.d.events.publish('container', 'detach', c.Id),
       },
       sink,
     );
-    this.d.events.publish('container', 'attach', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.events.publish('container', 'attach', c.Id);
     const bindLive = () => {
       if (!opts.stream) return session.close();
       const hub = this.d.runtime.hub(c.Id);
@@ -476,7 +476,7 @@ export class ContainerService {
       c.ManuallyStopped = true;
       this.store.save(c);
     }
-    this.d.events.publish('container', 'kill', c.Id, { image: c.ImageRef, name: c.Name.slice(1), signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
+    this.d.events.publish('container', 'kill', c.Id, { signal: String(osConstants.signals[sig as keyof typeof osConstants.signals]) });
     await this.d.runtime.kill(c.Id, sig).catch((err: Error) => {
       if (c.State.Running) throw err;
     });
@@ -514,14 +514,14 @@ export class ContainerService {
       await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
       await this.waitForExit(c, -1);
     }
-    this.d.events.publish('container', 'stop', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.events.publish('container', 'stop', c.Id);
   }
 
   async restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
     const c = this.store.get(ref);
     if (c.State.Running) await this.stop(c.Id, timeoutSeconds, signal);
     await this.start(c.Id);
-    this.d.events.publish('container', 'restart', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.events.publish('container', 'restart', c.Id);
   }
 
   // ---- pause / rename ----
@@ -534,7 +534,7 @@ export class ContainerService {
       await this.d.runtime.runc.pause(c.Id);
       c.State = { ...c.State, Status: 'paused', Paused: true };
       this.store.save(c);
-      this.d.events.publish('container', 'pause', c.Id, this.attributes(c));
+      this.d.events.publish('container', 'pause', c.Id);
     });
   }
 
@@ -545,7 +545,7 @@ export class ContainerService {
       await this.d.runtime.runc.resume(c.Id);
       c.State = { ...c.State, Status: 'running', Paused: false };
       this.store.save(c);
-      this.d.events.publish('container', 'unpause', c.Id, this.attributes(c));
+      this.d.events.publish('container', 'unpause', c.Id);
     });
   }
 
@@ -556,13 +556,9 @@ export class ContainerService {
     if (`/${name}` === c.Name) throw invalidParameter('Renaming a container with the same name as its current name');
     const oldName = c.Name;
     this.store.rename(c, name);
-    this.d.events.publish('container', 'rename', c.Id, { ...this.attributes(c), oldName });
+    this.d.events.publish('container', 'rename', c.Id, { oldName });
   }
 
-  /** The attributes Docker puts on container events: image, name and the container's labels. */
-  attributes(c: ContainerRecord): Record<string, string> {
-    return { ...(c.Config.Labels ?? {}), image: c.ImageRef, name: c.Name.slice(1) };
-  }
 
   // ---- remove ----
 
@@ -601,7 +597,7 @@ export class ContainerService {
       await this.d.networking.remove(c);
       this.d.snapshots.remove(c.Id);
     });
-    this.d.events.publish('container', 'destroy', c.Id, { image: c.ImageRef, name: c.Name.slice(1) });
+    this.d.events.container(c, 'destroy'); // the record is gone: pass it, the bus cannot look it up
     this.notify(this.exitListeners, c.Id, c.State.ExitCode);
     this.notify(this.removeListeners, c.Id, c.State.ExitCode);
   }
@@ -628,7 +624,7 @@ export class ContainerService {
       Object.assign(c.HostConfig, resources);
       if (policy) c.HostConfig.RestartPolicy = policy;
       this.store.save(c);
-      this.d.events.publish('container', 'update', c.Id, this.attributes(c));
+      this.d.events.publish('container', 'update', c.Id);
       return { Warnings: [] };
     });
   }
