@@ -1,15 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Headers } from 'tar-stream';
 import { cleanEntryName, resolveInRoot } from './entry-path';
 import { entryXattrs } from './pax-xattrs';
 import { SpecialFileQueue, SpecialOpStrategy } from './special-files';
+import type { TarEntry, TarEntrySink } from './tar-reader';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
 const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 
-type EntryBody = AsyncIterable<Buffer>;
+/**
+ * Thrown (and caught inside LayerWriter) when an entry meets objects still queued for creation: they
+ * are created first, then the entry starts over. Everything done before the throw is idempotent.
+ */
+class FlushFirst extends Error {}
 
 /**
  * Writes the entries of one layer tar into a directory in overlay format: OCI whiteouts become
@@ -21,7 +25,8 @@ type EntryBody = AsyncIterable<Buffer>;
  *
  * File system calls are synchronous: each takes microseconds, while a thread-pool round trip
  * per call made extraction ten times slower. Only reading the tar is asynchronous, so the event
- * loop still gets a turn between entries and between chunks of large files.
+ * loop still gets a turn between chunks. An entry waits (begin returns a promise) only when it
+ * meets device nodes or links still queued for the child process that creates them.
  */
 export class LayerWriter {
   private bytesOnDisk = 0;
@@ -44,24 +49,31 @@ export class LayerWriter {
     return this.bytesOnDisk;
   }
 
-  async apply(header: Headers, body: EntryBody): Promise<void> {
-    const type = header.type ?? 'file';
-    if (type === 'file' || type === 'contiguous-file') {
-      await this.applyFile(header, body);
-      return;
+  /** Creates the entry; a regular file's data then goes to the returned sink. */
+  begin(entry: TarEntry): TarEntrySink | undefined | Promise<TarEntrySink | undefined> {
+    try {
+      return this.beginNow(entry);
+    } catch (err) {
+      if (!(err instanceof FlushFirst)) throw err;
+      return this.special.flush().then(() => this.begin(entry));
     }
-    await drain(body);
-    switch (type) {
+  }
+
+  private beginNow(entry: TarEntry): TarEntrySink | undefined {
+    switch (entry.type) {
+      case 'file':
+      case 'contiguous-file':
+        return this.beginFile(entry);
       case 'directory':
       case 'symlink':
       case 'link':
       case 'character-device':
       case 'block-device':
       case 'fifo':
-        await this.applyOther(header, type);
-        return;
+        this.applyOther(entry, entry.type);
+        return undefined;
       default:
-        return; // other record types (e.g. Solaris ACLs) carry nothing we store; Docker skips them too
+        return undefined; // other record types (e.g. Solaris ACLs) carry nothing we store; Docker skips them too
     }
   }
 
@@ -78,12 +90,9 @@ export class LayerWriter {
     }
   }
 
-  private async applyFile(header: Headers, body: EntryBody): Promise<void> {
-    const target = await this.prepareTarget(header, false, true);
-    if (target === null) {
-      await drain(body);
-      return;
-    }
+  private beginFile(entry: TarEntry): TarEntrySink | undefined {
+    const target = this.prepareTarget(entry, false, true);
+    if (target === null) return undefined;
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
     let fd: number;
     try {
@@ -92,33 +101,52 @@ export class LayerWriter {
       // Something is in the way (an earlier entry, a planted symlink): O_EXCL never follows
       // or reuses it. Clear it and create the file afresh.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await this.clearPath(target, false);
+      this.clearPath(target, false);
       fd = fs.openSync(target, flags, 0o600);
     }
-    try {
-      for await (const chunk of body) writeAll(fd, chunk);
-      if (this.isRoot) fs.fchownSync(fd, header.uid ?? 0, header.gid ?? 0);
-      fs.fchmodSync(fd, modeOf(header, 0o644)); // after chown, which clears setuid/setgid
-      const mtime = header.mtime ?? new Date(0);
-      fs.futimesSync(fd, mtime, mtime);
-    } finally {
-      fs.closeSync(fd);
+    const finish = (): void => {
+      try {
+        if (this.isRoot) fs.fchownSync(fd, entry.uid, entry.gid);
+        fs.fchmodSync(fd, entry.mode & 0o7777); // after chown, which clears setuid/setgid
+        fs.futimesSync(fd, entry.mtime, entry.mtime);
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.bytesOnDisk += entry.size;
+      this.queueXattrs(target, entry);
+    };
+    if (entry.size === 0) {
+      finish();
+      return undefined;
     }
-    this.bytesOnDisk += header.size ?? 0;
-    this.queueXattrs(target, header);
+    let failed = false;
+    return {
+      write(data: Buffer): void {
+        try {
+          writeAll(fd, data);
+        } catch (err) {
+          failed = true;
+          fs.closeSync(fd);
+          throw err;
+        }
+      },
+      end(): void {
+        if (!failed) finish();
+      },
+    };
   }
 
   /** Queued after owner and mode are set: chown would clear security.capability. */
-  private queueXattrs(target: string, header: Headers): void {
-    for (const { name, value } of entryXattrs(header)) {
+  private queueXattrs(target: string, entry: TarEntry): void {
+    for (const { name, value } of entryXattrs(entry.pax)) {
       this.special.add({ op: 'xattr', path: target, name, value: value.toString('base64'), bestEffort: true });
     }
   }
 
-  private async applyOther(header: Headers, type: NonNullable<Headers['type']>): Promise<void> {
-    const target = await this.prepareTarget(header, type === 'directory');
+  private applyOther(header: TarEntry, type: TarEntry['type']): void {
+    const target = this.prepareTarget(header, type === 'directory');
     if (target === null) return;
-    const mtime = header.mtime ?? new Date(0);
+    const mtime = header.mtime;
     switch (type) {
       case 'directory': {
         try {
@@ -126,15 +154,15 @@ export class LayerWriter {
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // an existing directory is kept and updated
         }
-        this.setOwnerAndMode(target, header, 0o755);
+        this.setOwnerAndMode(target, header);
         this.dirTimes.set(target, mtime);
         this.queueXattrs(target, header);
         return;
       }
       case 'symlink': {
-        const linkTarget = header.linkname ?? '';
+        const linkTarget = header.linkname;
         fs.symlinkSync(linkTarget, target);
-        if (this.isRoot) fs.lchownSync(target, header.uid ?? 0, header.gid ?? 0);
+        if (this.isRoot) fs.lchownSync(target, header.uid, header.gid);
         fs.lutimesSync(target, mtime, mtime);
         this.bytesOnDisk += Buffer.byteLength(linkTarget);
         this.queueXattrs(target, header);
@@ -151,10 +179,10 @@ export class LayerWriter {
           op: 'mknod',
           path: target,
           type: type === 'fifo' ? 'p' : type === 'character-device' ? 'c' : 'b',
-          major: header.devmajor ?? 0,
-          minor: header.devminor ?? 0,
-          mode: modeOf(header, 0o644),
-          ...(this.isRoot ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : {}),
+          major: header.devmajor,
+          minor: header.devminor,
+          mode: header.mode & 0o7777,
+          ...(this.isRoot ? { uid: header.uid, gid: header.gid } : {}),
           mtime: Math.floor(mtime.getTime() / 1000),
         });
         this.queueXattrs(target, header);
@@ -163,8 +191,8 @@ export class LayerWriter {
     }
   }
 
-  private applyHardLink(header: Headers, target: string): void {
-    const linkRel = cleanEntryName(header.linkname ?? '');
+  private applyHardLink(header: TarEntry, target: string): void {
+    const linkRel = cleanEntryName(header.linkname);
     if (linkRel === '') throw new Error(`invalid hard link ${header.name}: empty target`);
     const source = path.join(resolveInRoot(this.root, path.posix.dirname(linkRel), true), path.posix.basename(linkRel));
     if (this.special.isPending(source)) {
@@ -186,12 +214,12 @@ export class LayerWriter {
    * (except a directory that a directory entry updates). Returns null for entries that are
    * fully handled here: whiteouts, opaque markers and the layer root itself.
    */
-  private async prepareTarget(header: Headers, isDir: boolean, createsExclusively = false): Promise<string | null> {
+  private prepareTarget(header: TarEntry, isDir: boolean, createsExclusively = false): string | null {
     const rel = cleanEntryName(header.name);
     if (rel === '') {
       if (isDir) {
-        this.setOwnerAndMode(this.root, header, 0o755);
-        this.dirTimes.set(this.root, header.mtime ?? new Date(0));
+        this.setOwnerAndMode(this.root, header);
+        this.dirTimes.set(this.root, header.mtime);
       }
       return null;
     }
@@ -202,28 +230,25 @@ export class LayerWriter {
     let target: string;
     if (parentDir !== undefined) {
       target = path.join(parentDir, base);
-      if (this.special.touches(target)) await this.special.flush();
+      if (this.special.touches(target)) throw new FlushFirst();
     } else {
       target = path.join(this.resolveParent(parentRel), base);
-      if (this.special.touches(target)) {
-        await this.special.flush();
-        target = path.join(this.resolveParent(parentRel), base);
-      }
+      if (this.special.touches(target)) throw new FlushFirst();
       parentDir = path.dirname(target);
       fs.mkdirSync(parentDir, { recursive: true, mode: 0o755 });
       this.knownDirs.set(parentRel, parentDir);
     }
 
     if (base.startsWith(WHITEOUT_PREFIX)) {
-      await this.applyWhiteout(path.dirname(target), base, header);
+      this.applyWhiteout(path.dirname(target), base, header);
       return null;
     }
     // A caller that creates with O_EXCL clears only when that fails, saving an lstat per file.
-    if (!createsExclusively) await this.clearPath(target, isDir);
+    if (!createsExclusively) this.clearPath(target, isDir);
     return target;
   }
 
-  private async applyWhiteout(dir: string, base: string, header: Headers): Promise<void> {
+  private applyWhiteout(dir: string, base: string, header: TarEntry): void {
     if (base === OPAQUE_MARKER) {
       this.special.add({ op: 'xattr', path: dir, name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('y').toString('base64') });
       return;
@@ -232,8 +257,8 @@ export class LayerWriter {
     // ".wh..wh.*" names are aufs bookkeeping, not whiteouts.
     if (hidden.startsWith(WHITEOUT_PREFIX) || hidden === '' || hidden === '.' || hidden === '..') return;
     const target = path.join(dir, hidden);
-    if (this.special.isPending(target)) await this.special.flush();
-    await this.clearPath(target, false);
+    if (this.special.isPending(target)) throw new FlushFirst();
+    this.clearPath(target, false);
     this.special.add({
       op: 'mknod',
       path: target,
@@ -241,7 +266,7 @@ export class LayerWriter {
       major: 0,
       minor: 0,
       mode: 0,
-      ...(this.isRoot ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : {}),
+      ...(this.isRoot ? { uid: header.uid, gid: header.gid } : {}),
     });
   }
 
@@ -249,34 +274,24 @@ export class LayerWriter {
     return parentRel === '.' ? this.root : resolveInRoot(this.root, parentRel, true);
   }
 
-  private async clearPath(target: string, keepDirectory: boolean): Promise<void> {
+  private clearPath(target: string, keepDirectory: boolean): void {
     const stat = fs.lstatSync(target, { throwIfNoEntry: false });
     if (stat === undefined) return;
     if (keepDirectory && stat.isDirectory()) return;
+    // Queued objects were resolved against the tree as it is now; create them before it changes.
+    if (this.special.size > 0) throw new FlushFirst();
     // What is removed may be a directory that later entries were resolved into.
     this.knownDirs.clear();
-    // Queued objects were resolved against the tree as it is now; create them before it changes.
-    if (this.special.size > 0) await this.special.flush();
     fs.rmSync(target, { recursive: true, force: true });
   }
 
-  private setOwnerAndMode(target: string, header: Headers, defaultMode: number): void {
-    if (this.isRoot) fs.lchownSync(target, header.uid ?? 0, header.gid ?? 0);
-    fs.chmodSync(target, modeOf(header, defaultMode));
+  private setOwnerAndMode(target: string, header: TarEntry): void {
+    if (this.isRoot) fs.lchownSync(target, header.uid, header.gid);
+    fs.chmodSync(target, header.mode & 0o7777);
   }
-}
-
-function modeOf(header: Headers, fallback: number): number {
-  return header.mode === undefined ? fallback : header.mode & 0o7777;
 }
 
 function writeAll(fd: number, chunk: Buffer): void {
   let offset = 0;
   while (offset < chunk.length) offset += fs.writeSync(fd, chunk, offset, chunk.length - offset);
-}
-
-async function drain(body: EntryBody): Promise<void> {
-  for await (const _chunk of body) {
-    // discard
-  }
 }

@@ -1,30 +1,12 @@
-import type { Headers } from 'tar-stream';
-
 /**
  * Extended attributes travel in PAX records `SCHILY.xattr.<name>=<value>` (GNU tar, Go's
- * archive/tar, Docker). Their values are bytes — `security.capability` is a binary struct — but
- * tar-stream decodes every PAX value as UTF-8, which mangles any byte above 0x7f. This module
- * replaces tar-stream's PAX decoder (its `headers` module is shared, so this affects every
- * tar-stream parser in the process) with one that keeps `SCHILY.xattr.*` values as latin1
- * strings, one character per byte; every other record is decoded as before.
+ * archive/tar, Docker). Their values are bytes — `security.capability` is a binary struct — so
+ * `SCHILY.xattr.*` values are kept as latin1 strings, one character per byte; every other record
+ * is UTF-8.
  */
-interface TarStreamHeaders {
-  decodePax(buf: Buffer): Record<string, string>;
-}
-
 const XATTR_PREFIX = 'SCHILY.xattr.';
 /** overlayfs reads these itself (opaque dirs, redirects, metacopy); a layer must not set them. */
 const REFUSED_PREFIXES = ['trusted.overlay.'];
-
-let installed = false;
-
-export function installBinaryPaxXattrs(): void {
-  if (installed) return;
-  installed = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const headers = require('tar-stream/headers') as TarStreamHeaders;
-  headers.decodePax = decodePaxBinarySafe;
-}
 
 export function decodePaxBinarySafe(buf: Buffer): Record<string, string> {
   const result: Record<string, string> = {};
@@ -45,9 +27,8 @@ export function decodePaxBinarySafe(buf: Buffer): Record<string, string> {
   return result;
 }
 
-/** The extended attributes an entry carries that a layer may set (bytes restored from latin1). */
-export function entryXattrs(header: Headers): { name: string; value: Buffer }[] {
-  const pax = (header as Headers & { pax?: Record<string, string> }).pax;
+/** The extended attributes in an entry's PAX records that a layer may set (bytes restored from latin1). */
+export function entryXattrs(pax: Record<string, string> | undefined): { name: string; value: Buffer }[] {
   if (!pax) return [];
   return Object.entries(pax)
     .filter(([key]) => key.startsWith(XATTR_PREFIX))
