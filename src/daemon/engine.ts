@@ -91,7 +91,7 @@ export class Engine {
     const containers = new ContainerService({ networking: networks, store, runtime, images, snapshots, events, volumes });
     await containers.reconcile();
     await networks.afterReconcile();
-    await connectImageUsage(images, containers, snapshots, events);
+    await connectImageUsage(images, containers, events);
     const execs = new ExecService(store, runtime, events);
     const health = new HealthMonitor(store, execs, events);
     health.init();
@@ -182,7 +182,7 @@ export class Engine {
  * Tells the image store which containers use which image (rmi conflicts, system df) and lets it
  * drop images that were force-removed while a container still needed their layers.
  */
-async function connectImageUsage(images: ImageService, containers: ContainerService, snapshots: OverlaySnapshotter, events: EventBus): Promise<void> {
+async function connectImageUsage(images: ImageService, containers: ContainerService, events: EventBus): Promise<void> {
   images.setUsage({
     containers: () =>
       (containers.list({ all: true, filters: {} }) as { Id: string; ImageID: string; State: string }[]).map((c) => ({
@@ -190,7 +190,7 @@ async function connectImageUsage(images: ImageService, containers: ContainerServ
         imageId: c.ImageID,
         running: c.State === 'running' || c.State === 'paused' || c.State === 'restarting',
       })),
-    upperDir: (id) => snapshots.upperDir(id),
+    sizeRw: (id) => containers.sizeRw(id),
   });
   await images.releaseRetained();
   events.subscribe((ev) => {

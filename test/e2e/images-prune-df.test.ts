@@ -125,3 +125,56 @@ test('system df: layer sizes from the store, shared sizes, container counts and 
   assert.match(r.stdout, /rt\/df-a\s+1\s+[0-9a-f]{12}\s+.+\s+4kB\s+3kB\s+1kB\s+0/);
   assert.equal((await d.docker(['rm', 'df-writer'])).code, 0);
 });
+
+test('container sizes: ps -s and inspect --size; a stopped container is measured once until it starts or gets files', async () => {
+  let r = await d.docker(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 5000 /dev/zero > /five']);
+  assert.equal(r.code, 0, r.stderr);
+  const imageSize = Number((await d.docker(['image', 'inspect', '-f', '{{.Size}}', 'busybox'])).stdout.trim());
+  const sizes = async () => {
+    const out = (await d.docker(['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized'])).stdout.trim();
+    const ps = (await d.docker(['ps', '-a', '-s', '--filter', 'name=sized', '--format', '{{.Size}}'])).stdout.trim();
+    const df = JSON.parse((await d.api('GET', '/v1.50/system/df')).body) as { Containers: { Names: string[]; SizeRw: number }[] };
+    return { inspect: out, ps, df: df.Containers.find((c) => c.Names[0] === '/sized')!.SizeRw };
+  };
+  assert.deepEqual(await sizes(), { inspect: `5000 ${5000 + imageSize}`, ps: `5kB (virtual ${humanSize(5000 + imageSize)})`, df: 5000 });
+  // without size=1 neither field is there, as in Docker
+  const plain = JSON.parse((await d.api('GET', '/v1.50/containers/sized/json')).body) as Record<string, unknown>;
+  assert.deepEqual(['SizeRw' in plain, 'SizeRootFs' in plain], [false, false]);
+
+  // Bytes put into the upper dir behind the engine's back are not seen: the size is kept, not walked again...
+  const upper = (await d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', 'sized'])).stdout.trim();
+  fs.writeFileSync(path.join(upper, 'unseen'), Buffer.alloc(1000));
+  assert.equal((await sizes()).df, 5000);
+  // ...until files are copied in (docker cp) or the container starts.
+  const src = fs.mkdtempSync('/tmp/berth-df-cp-');
+  fs.writeFileSync(path.join(src, 'copied'), Buffer.alloc(300));
+  r = await d.docker(['cp', path.join(src, 'copied'), 'sized:/copied']);
+  fs.rmSync(src, { recursive: true, force: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await sizes()).df, 6300);
+  fs.writeFileSync(path.join(upper, 'unseen2'), Buffer.alloc(700));
+  assert.equal((await sizes()).df, 6300);
+  r = await d.docker(['start', '-a', 'sized']); // rewrites /five: same size
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await sizes()).df, 7000);
+  // a running container is measured on every call
+  r = await d.docker(['run', '-d', '--name', 'sized-live', 'busybox', 'sleep', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  const live = async () => Number((await d.docker(['inspect', '--size', '-f', '{{.SizeRw}}', 'sized-live'])).stdout.trim());
+  const before = await live();
+  assert.equal((await d.docker(['exec', 'sized-live', 'sh', '-c', 'head -c 2222 /dev/zero > /more'])).code, 0);
+  assert.equal(await live(), before + 2222);
+  assert.equal((await d.docker(['rm', '-f', 'sized', 'sized-live'])).code, 0);
+});
+
+/** docker's units.HumanSizeWithPrecision(n, 3) for the sizes in these tests. */
+function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(3))}${units[i]}`;
+}

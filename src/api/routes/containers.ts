@@ -21,11 +21,16 @@ export function registerContainerRoutes(r: Router, engine: Engine): void {
   r.get('/containers/json', (ctx) => {
     ctx.sendJson(
       200,
-      containers.list({ all: boolParam(ctx.query, 'all'), limit: intParam(ctx.query, 'limit'), filters: filtersParam(ctx.query) }),
+      containers.list({
+        all: boolParam(ctx.query, 'all'),
+        limit: intParam(ctx.query, 'limit'),
+        size: boolParam(ctx.query, 'size'),
+        filters: filtersParam(ctx.query),
+      }),
     );
   });
 
-  r.get('/containers/{id}/json', (ctx) => ctx.sendJson(200, containers.inspect(ctx.param('id'))));
+  r.get('/containers/{id}/json', (ctx) => ctx.sendJson(200, containers.inspect(ctx.param('id'), { size: boolParam(ctx.query, 'size') })));
 
   r.post('/containers/{id}/start', async (ctx) => {
     await containers.start(ctx.param('id'));

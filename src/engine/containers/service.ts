@@ -16,7 +16,6 @@ import { AttachSession, parseDetachKeys, type AttachSink } from './attach';
 import { buildRecord, type CreateBody } from './create-config';
 import { etcPaths, writeEtcFiles } from './etc-files';
 import { containerFilter, labelMatches } from './filters';
-import { dirSize } from '../layers/dir-size';
 import { parseFilterTimestamp } from '../images/time';
 import { KeyedMutex } from './locks';
 import { streamLogs, type LogOptions } from './logs';
@@ -32,6 +31,7 @@ import type { LogRecord } from '../runtime/log-reader';
 import type { VolumeService } from '../volumes/service';
 import { mountsView, ociMounts, resolveMounts, volumeNamesOf, type MountPoint } from './mounts';
 import { copyUpVolumes } from './mounts-copy';
+import { ContainerSizes } from './sizes';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -79,7 +79,12 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly backoffs = new Map<string, Backoff>();
 
-  constructor(private readonly d: ContainerServiceDeps) {}
+  private readonly sizes: ContainerSizes;
+
+  constructor(private readonly d: ContainerServiceDeps) {
+    this.sizes = new ContainerSizes((id) => d.snapshots.upperDir(id));
+    d.events.subscribe(this.sizes.onEvent);
+  }
 
   private get store() {
     return this.d.store;
@@ -653,7 +658,7 @@ export class ContainerService {
       if (!(filters.label ?? []).every((l) => labelMatches(c.Config.Labels, l))) continue;
       const not = filters['label!'] ?? [];
       if (not.length > 0 && not.every((l) => labelMatches(c.Config.Labels, l))) continue;
-      const size = dirSize(this.d.snapshots.upperDir(c.Id));
+      const size = this.sizes.sizeRw(c);
       await this.mutex.run(c.Id, () => this.removeLocked(c));
       deleted.push(c.Id);
       reclaimed += size;
@@ -664,7 +669,19 @@ export class ContainerService {
 
   // ---- views ----
 
-  inspect(ref: string): object {
+  /** Bytes in the container's copy-on-write layer (0 for an unknown container). */
+  sizeRw(id: string): number {
+    const c = this.store.find(id);
+    return c ? this.sizes.sizeRw(c) : 0;
+  }
+
+  /** SizeRw and SizeRootFs (that plus the image's layers), as `size=1` adds them to inspect and list. */
+  private sizeFields(c: ContainerRecord): { SizeRw: number; SizeRootFs: number } {
+    const rw = this.sizes.sizeRw(c);
+    return { SizeRw: rw, SizeRootFs: rw + this.d.images.imageSize(c.Image) };
+  }
+
+  inspect(ref: string, opts: { size?: boolean } = {}): object {
     const c = this.store.get(ref);
     const etc = etcPaths(this.store.dir(c.Id));
     let lower = '';
@@ -682,7 +699,7 @@ export class ContainerService {
       workDir: this.d.snapshots.workDir(c.Id),
       mergedDir: path.join(this.d.snapshots.dir(c.Id), 'merged'),
     }, this.d.networking.settings(c));
-    return { ...view, Mounts: mountsView(c) };
+    return { ...view, ...(opts.size ? this.sizeFields(c) : {}), Mounts: mountsView(c) };
   }
 
   /** Runs `fn` while no start, exit or removal of the container can happen (cp and commit of stopped containers). */
@@ -694,7 +711,7 @@ export class ContainerService {
     return this.store.get(ref);
   }
 
-  list(opts: { all: boolean; limit?: number; filters: Record<string, string[]> }): object[] {
+  list(opts: { all: boolean; limit?: number; size?: boolean; filters: Record<string, string[]> }): object[] {
     const match = containerFilter(
       opts.filters,
       (r) => this.store.find(r),
@@ -710,7 +727,11 @@ export class ContainerService {
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     const now = Date.now();
-    return list.map((c) => ({ ...summaryView(c, this.d.networking.settings(c), now), Mounts: mountsView(c) }));
+    return list.map((c) => ({
+      ...summaryView(c, this.d.networking.settings(c), now),
+      ...(opts.size ? this.sizeFields(c) : {}),
+      Mounts: mountsView(c),
+    }));
   }
 
   // ---- recovery ----

@@ -75,13 +75,13 @@ interface ContainerSummary {
 export function systemDiskUsage(
   images: ImageDiskUsage,
   containers: ContainerSummary[],
-  sizes: { upperDirSize(id: string): number; imageSize(id: string): number },
+  sizes: { sizeRw(id: string): number; imageSize(id: string): number },
 ): object {
   return {
     LayersSize: images.LayersSize,
     Images: images.Images,
     Containers: containers.map((c) => {
-      const rw = sizes.upperDirSize(c.Id);
+      const rw = sizes.sizeRw(c.Id);
       return { ...c, SizeRw: rw, SizeRootFs: rw + sizes.imageSize(c.ImageID) };
     }),
     Volumes: [],

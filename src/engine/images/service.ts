@@ -33,7 +33,6 @@ import { ImageEventSink, ImageUsage, NO_CONTAINERS } from './usage';
 import { SaveImage, resolveSaveNames, writeImageArchive } from './save';
 import { LoadMessage, LoadTarget, loadImages } from './image-load';
 import { ImageDiskUsage, diskUsage, sharedSizes, systemDiskUsage } from './disk-usage';
-import { dirSize } from '../layers/dir-size';
 
 export type { ImageConfigBody } from './config';
 export { normalizeReference } from './reference';
@@ -376,14 +375,16 @@ export class ImageService {
     return own.length <= diffIds.length && own.every((d, i) => d === diffIds[i]);
   }
 
+  /** Bytes of an image's layers (0 when it is gone). */
+  imageSize(id: string): number {
+    return this.index.getAny(id)?.size ?? 0;
+  }
+
   /** `GET /system/df`, given the container list (GET /containers/json?all=1 items). */
   systemDiskUsage(containers: { Id: string; ImageID: string }[]): object {
     return systemDiskUsage(this.diskUsage(), containers, {
-      upperDirSize: (id) => {
-        const dir = this.usage.upperDir(id);
-        return dir ? dirSize(dir) : 0;
-      },
-      imageSize: (id) => this.index.getAny(id)?.size ?? 0,
+      sizeRw: (id) => this.usage.sizeRw(id),
+      imageSize: (id) => this.imageSize(id),
     });
   }
 

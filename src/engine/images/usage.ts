@@ -7,11 +7,11 @@ export interface ContainerUse {
 
 export interface ImageUsage {
   containers(): ContainerUse[];
-  /** The container's copy-on-write upper dir (for its size in `system df`). */
-  upperDir(containerId: string): string | undefined;
+  /** Bytes in the container's copy-on-write layer (its SizeRw in `system df`). */
+  sizeRw(containerId: string): number;
 }
 
-export const NO_CONTAINERS: ImageUsage = { containers: () => [], upperDir: () => undefined };
+export const NO_CONTAINERS: ImageUsage = { containers: () => [], sizeRw: () => 0 };
 
 /** Receives image events (untag, delete, tag, load, save, prune…); the daemon forwards them to the event bus. */
 export type ImageEventSink = (action: string, id: string, attributes: Record<string, string>) => void;
