@@ -37,7 +37,12 @@ export class RootfsView {
     const links = `${mountpoint}.l`;
     fs.mkdirSync(links, { mode: 0o700 });
     opts.lowers.forEach((l, i) => fs.symlinkSync(l, path.join(links, String(i))));
-    const lowerdir = opts.lowers.map((_, i) => String(i)).join(':');
+    let lowerdir = opts.lowers.map((_, i) => String(i)).join(':');
+    if (!(opts.upper && opts.work) && opts.lowers.length === 1) {
+      // A read-only overlay needs two lower dirs: an empty one under the single layer.
+      fs.mkdirSync(path.join(links, 'e'), { mode: 0o755 });
+      lowerdir += ':e';
+    }
     const options =
       opts.upper && opts.work ? `lowerdir=${lowerdir},upperdir=${opts.upper},workdir=${opts.work}` : `ro,lowerdir=${lowerdir}`;
     const proc = spawn(

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError, invalidParameter, notFound } from '../../util/errors';
+import { log } from '../../util/log';
 import type { VolumeService } from '../volumes/service';
 import type { ContainerRecord } from './types';
 
@@ -209,6 +210,12 @@ function bindInDaemonRoot(mp: MountPoint, requested: string | undefined, root: s
   );
 }
 
+/**
+ * Mount points made for `Config.Volumes` (the image's VOLUMEs, `-v /path` of the docker CLI): moby
+ * refuses those over a file of the image ("cannot mount volume over existing file"), checked at copy-up.
+ */
+export const fromConfigVolumes = new WeakSet<MountPoint>();
+
 export interface ResolveMountsInput {
   hostConfig: Record<string, unknown>;
   /** Config.Volumes merged from the image and the request. */
@@ -273,7 +280,9 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
   for (const dest of Object.keys(inp.volumes ?? {})) {
     const clean = checkDestination(dest, 'volume', dest);
     if (byDest.has(clean) || tmpfs.has(clean)) continue;
-    byDest.set(clean, { Type: 'volume', Name: '', Source: '', Destination: clean, Driver: volumeDriver || 'local', Mode: '', RW: true, Propagation: '', CopyData: true });
+    const mp: MountPoint = { Type: 'volume', Name: '', Source: '', Destination: clean, Driver: volumeDriver || 'local', Mode: '', RW: true, Propagation: '', CopyData: true };
+    fromConfigVolumes.add(mp);
+    byDest.set(clean, mp);
   }
 
   // Volume names are checked before anything is created.
@@ -344,6 +353,33 @@ function tmpfsOptions(mp: MountPoint): string[] {
   return out;
 }
 
+/**
+ * Mounts the container's volumes that have driver options on the host (each once, shared by every
+ * container using it; see VolumeService.mount), before the OCI spec binds their `_data` dirs. On failure
+ * what this call mounted is released again.
+ */
+export async function mountVolumes(c: ContainerRecord, vs: VolumeService, ref = c.Id): Promise<void> {
+  const names = [...new Set(volumeNamesOf(c))].filter((n) => vs.has(n) && vs.needsMount(n));
+  const done: string[] = [];
+  try {
+    for (const name of names) {
+      await vs.mount(name, ref);
+      done.push(name);
+    }
+  } catch (err) {
+    for (const name of done) await vs.unmount(name, ref).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Releases the container's hold on its volumes' host mounts (the last user unmounts). Never throws. */
+export async function unmountVolumes(c: ContainerRecord, vs: VolumeService, ref = c.Id): Promise<void> {
+  for (const name of new Set(volumeNamesOf(c))) {
+    if (!vs.has(name) || !vs.needsMount(name)) continue;
+    await vs.unmount(name, ref).catch((err: Error) => log.warn('volume unmount failed', { volume: name, container: c.Id, error: err.message }));
+  }
+}
+
 /** OCI spec mounts for a container's mount points (after the defaults; later entries win). */
 export function ociMounts(c: ContainerRecord, vs: VolumeService): OciMount[] {
   const out: OciMount[] = [];
@@ -352,15 +388,8 @@ export function ociMounts(c: ContainerRecord, vs: VolumeService): OciMount[] {
       out.push({ destination: mp.Destination, type: 'tmpfs', source: 'tmpfs', options: tmpfsOptions(mp) });
       continue;
     }
-    let source = mp.Source;
-    if (mp.Type === 'volume') {
-      const src = vs.source(mp.Name!);
-      if (src.mount) {
-        out.push({ destination: mp.Destination, type: src.mount.type, source: src.mount.source, options: [...src.mount.options, ...(mp.RW ? [] : ['ro'])] });
-        continue;
-      }
-      source = src.bind!;
-    }
+    // A volume is its `_data` dir, where one with driver options is mounted (mountVolumes), as in moby.
+    const source = mp.Type === 'volume' ? vs.dataDir(mp.Name!) : mp.Source;
     const opts = [mp.NonRecursive ? 'bind' : 'rbind', mp.RW ? 'rw' : 'ro'];
     opts.push(mp.Type === 'bind' ? mp.Propagation || 'rprivate' : 'rprivate');
     out.push({ destination: mp.Destination, type: 'bind', source, options: opts });

@@ -29,9 +29,12 @@ import { inspectView, summaryView } from './view';
 import { generateName, validateName } from './names';
 import type { LogRecord } from '../runtime/log-reader';
 import type { VolumeService } from '../volumes/service';
-import { mountsView, ociMounts, resolveMounts, volumeNamesOf, type MountPoint } from './mounts';
+import { mountsView, mountVolumes, ociMounts, resolveMounts, unmountVolumes, volumeNamesOf, type MountPoint } from './mounts';
 import { copyUpVolumes } from './mounts-copy';
 import { ContainerSizes } from './sizes';
+
+/** moby's setExitCodeFromError adds this to a runtime error about a file/directory mismatch of a mount. */
+const NOT_A_DIRECTORY_HINT = ': Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -120,11 +123,16 @@ export class ContainerService {
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
-      if (this.d.volumes && mountPoints.length) await copyUpVolumes(mountPoints, this.d.images.lowerDirs(image.id), this.d.volumes, path.join(this.d.runtime.paths.execRoot, 'views'));
+      if (this.d.volumes && mountPoints.length) {
+        const mergedDir = path.join(this.d.snapshots.dir(id), 'merged');
+        const tmpRoot = path.join(this.d.runtime.paths.execRoot, 'views');
+        await copyUpVolumes({ mounts: mountPoints, lowers: this.d.images.lowerDirs(image.id), vs: this.d.volumes, tmpRoot, mergedDir, ref: `create:${id}` });
+      }
       this.store.save(rec);
     } catch (err) {
       this.store.remove(id);
       this.d.snapshots.remove(id);
+      this.d.volumes?.removeAnonymous(volumeNamesOf(rec)); // as moby's clean-up of a failed create (RemoveVolume)
       throw err;
     }
     this.d.events.publish('container', 'create', id);
@@ -180,6 +188,7 @@ export class ContainerService {
     const etc = writeEtcFiles(dir, c, plan);
     this.d.snapshots.prepare(c.Id);
     const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]);
+    if (this.d.volumes) await mountVolumes(c, this.d.volumes);
     const spec = buildSpec({
       container: c,
       user: resolveUser(c.Config.User, (p) => this.readImageFile(c.Id, lowers, p)),
@@ -218,12 +227,17 @@ export class ContainerService {
   private async failStart(c: ContainerRecord, err: unknown): Promise<EngineError> {
     await this.d.runtime.cleanup(c.Id);
     await this.d.networking.release(c).catch((e: Error) => log.warn('network release failed', { id: c.Id, error: e.message }));
+    if (this.d.volumes) await unmountVolumes(c, this.d.volumes);
     const runtimeMsg = err instanceof Error ? err.message : String(err);
-    const message =
+    let message =
       err instanceof RuntimeCreateError
         ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMsg}: unknown`
         : runtimeMsg;
     c.State.ExitCode = startFailureExitCode(message, c.Path);
+    if (err instanceof RuntimeCreateError && c.State.ExitCode !== 126 && /not a directory/i.test(message)) {
+      message += NOT_A_DIRECTORY_HINT;
+      c.State.ExitCode = 127;
+    }
     c.State.Error = message;
     this.store.save(c);
     for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
@@ -265,6 +279,8 @@ export class ContainerService {
       const finishedAt = (this.d.runtime.exitTime(id) ?? new Date()).toISOString();
       await this.d.runtime.drainOutput(id);
       this.cleanupInBackground(id, () => this.d.networking.release(c));
+      // Volumes mounted on the host are let go before the exit is reported (moby's Cleanup → UnmountVolumes).
+      if (this.d.volumes) await unmountVolumes(c, this.d.volumes);
       c.State = {
         ...c.State,
         Status: 'exited',
@@ -596,6 +612,7 @@ export class ContainerService {
     for (const s of this.pendingAttach.get(c.Id) ?? []) s.close();
     this.pendingAttach.delete(c.Id);
     this.store.remove(c.Id);
+    if (this.d.volumes) await unmountVolumes(c, this.d.volumes);
     if (removeVolumes) this.d.volumes?.removeAnonymous(volumeNamesOf(c));
     // Files go after the record; a crash in between leaves orphans that the start-up sweep removes.
     this.cleanupInBackground(c.Id, async () => {
@@ -743,6 +760,9 @@ export class ContainerService {
   async reconcile(): Promise<void> {
     const known = new Set(this.store.all().map((c) => c.Id));
     for (const id of this.d.snapshots.orphans(known)) this.d.snapshots.remove(id);
+    // Volume mounts are held by the containers the records say run; exits found below let theirs go.
+    const live = this.store.all().filter((c) => (c.State.Running && !c.State.Restarting) || c.State.Status === 'paused');
+    await this.d.volumes?.restore(live.map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
     const wasDown: ContainerRecord[] = [];
     for (const c of this.store.all()) {
       if (c.State.Status === 'removing') {

@@ -6,6 +6,8 @@ import { newId } from '../../util/ids';
 import { log } from '../../util/log';
 import { dirSize } from '../layers/dir-size';
 import { labelMatches } from '../containers/filters';
+import { KeyedMutex } from '../containers/locks';
+import { mount, mountPoints, unmount } from './mount';
 
 /** The label moby (≥ 23) puts on anonymous volumes; `volume prune` without `all` removes only those. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -26,11 +28,13 @@ export interface VolumeEvents {
   (action: string, name: string, attrs: Record<string, string>): void;
 }
 
-/** How a volume's content reaches a container: the `_data` dir, or a mount made from its driver options. */
+/**
+ * Where a volume's content is while no container mounts it (cp and commit of stopped containers): the
+ * `_data` dir (also when a volume with driver options is mounted there), the device of a bind-style
+ * volume, or nothing to show (`mount`: a tmpfs or other file system that only exists while mounted).
+ */
 export interface VolumeSource {
-  /** A bind from the host path (the `_data` dir or a bind-style device). */
   bind?: string;
-  /** A mount of its own (type=tmpfs, nfs…): type, source and options for the OCI spec. */
   mount?: { type: string; source: string; options: string[] };
 }
 
@@ -50,6 +54,15 @@ function createdAt(): string {
 export class VolumeService {
   private readonly volumes = new Map<string, VolumeRecord>();
   private users: () => Array<{ id: string; volumes: string[] }> = () => [];
+  /**
+   * Volumes with driver options are mounted once on the host at their `_data` dir (moby's local driver):
+   * on the first use, and unmounted when the last user lets go. `refs` holds who uses each mount (container
+   * IDs, or a create's copy-up); `mounted` what is mounted now. Both live in memory; after a restart
+   * `restore` rebuilds them from the mount table and the running containers.
+   */
+  private readonly refs = new Map<string, Set<string>>();
+  private readonly mounted = new Set<string>();
+  private readonly mountLock = new KeyedMutex();
 
   constructor(readonly root: string, private readonly emit: VolumeEvents = () => undefined) {
     fs.mkdirSync(root, { recursive: true, mode: 0o701 });
@@ -57,6 +70,7 @@ export class VolumeService {
   }
 
   private load(): void {
+    const mounts = mountPoints();
     for (const name of fs.readdirSync(this.root)) {
       if (name.startsWith('.')) {
         fs.rmSync(path.join(this.root, name), { recursive: true, force: true }); // half-created or half-removed
@@ -68,6 +82,7 @@ export class VolumeService {
         continue;
       }
       this.volumes.set(rec.Name, rec);
+      if (needsMount(rec) && mounts.has(this.dataDir(rec.Name))) this.mounted.add(rec.Name); // moby's restoreIfMounted
     }
   }
 
@@ -202,9 +217,13 @@ export class VolumeService {
     this.destroy(name);
   }
 
-  /** Removes the record first (rename away), then the data. */
+  /** Removes the record first (rename away), then the data; a volume still mounted is unmounted first. */
   private destroy(name: string): void {
     const dir = path.join(this.root, name);
+    if (this.mounted.has(name) || (needsMount(this.volumes.get(name)) && mountPoints().has(this.dataDir(name)))) {
+      // Never remove files through a mount (a bind-style volume's device is the user's directory).
+      throw new EngineError(500, `remove ${name}: volume has active mounts`);
+    }
     const trash = path.join(this.root, `.rm-${name}-${process.pid}-${Date.now()}`);
     fs.renameSync(dir, trash);
     this.volumes.delete(name);
@@ -268,29 +287,157 @@ export class VolumeService {
     );
   }
 
-  /** What to mount for a volume. */
+  /** Where the volume's content is while no container of ours mounts it (see VolumeSource). */
   source(name: string): VolumeSource {
     const v = this.get(name);
     const o = v.Options;
-    if (!o || !o.type) return { bind: this.dataDir(name) };
-    const flags = (o.o ?? '').split(',').filter(Boolean);
-    if (o.type === 'none' || flags.includes('bind') || flags.includes('rbind')) {
-      // As moby, a missing device shows when the volume is mounted, not when it is created.
+    if (!needsMount(v) || this.mounted.has(name)) return { bind: this.dataDir(name) };
+    const flags = (o!.o ?? '').split(',').filter(Boolean);
+    if (flags.includes('bind') || flags.includes('rbind')) {
       const data = this.dataDir(name);
-      if (!o.device || !path.isAbsolute(o.device) || !fs.existsSync(o.device)) {
-        throw new EngineError(500, `error while mounting volume '${data}': failed to mount local volume: mount ${o.device ?? ''}:${data}, flags: 0x1000: no such file or directory`);
+      if (!o!.device || !path.isAbsolute(o!.device) || !fs.existsSync(o!.device)) {
+        throw new EngineError(500, `error while mounting volume '${data}': failed to mount local volume: mount ${o!.device ?? ''}:${data}, flags: 0x1000: no such file or directory`);
       }
-      return { bind: o.device };
+      return { bind: o!.device };
     }
-    return { mount: { type: o.type, source: o.device || o.type, options: flags } };
+    return { mount: { type: o!.type ?? '', source: o!.device ?? '', options: flags } };
+  }
+
+  /** Whether the volume is mounted from its driver options (type/device) rather than being a plain dir. */
+  needsMount(name: string): boolean {
+    return needsMount(this.volumes.get(name));
+  }
+
+  /**
+   * moby's localVolume.Mount: a volume with driver options is mounted at its `_data` dir when its first
+   * user comes (`ref`: a container ID), and counted; returns the host path to bind into containers.
+   * Errors read as moby's: `error while mounting volume '<_data>': failed to mount local volume: …`.
+   */
+  async mount(name: string, ref: string): Promise<string> {
+    const data = this.dataDir(name);
+    return this.mountLock.run(name, async () => {
+      const v = this.get(name);
+      if (!needsMount(v)) return data;
+      if (!this.mounted.has(name)) {
+        const o = v.Options!;
+        try {
+          if (!o.device) throw new Error('missing device in volume options');
+          fs.mkdirSync(data, { recursive: true, mode: 0o755 });
+          await mount(o.device, data, o.type ?? '', o.o ?? '');
+        } catch (err) {
+          let msg = (err as Error).message;
+          const password = /(?:^|,)password=([^,]*)/.exec(o.o ?? '')?.[1];
+          if (password) msg = msg.replace(`password=${password}`, 'password=********');
+          throw new EngineError(500, `error while mounting volume '${data}': failed to mount local volume: ${msg}`);
+        }
+        this.mounted.add(name);
+      }
+      let set = this.refs.get(name);
+      if (!set) this.refs.set(name, (set = new Set()));
+      set.add(ref);
+      return data;
+    });
+  }
+
+  /** moby's localVolume.Unmount: drops `ref`; the last one unmounts the volume from the host. */
+  async unmount(name: string, ref: string): Promise<void> {
+    await this.mountLock.run(name, async () => {
+      const set = this.refs.get(name);
+      set?.delete(ref);
+      if (set && set.size > 0) return;
+      this.refs.delete(name);
+      if (!this.mounted.has(name)) return;
+      await unmount(this.dataDir(name));
+      this.mounted.delete(name);
+    });
+  }
+
+  /**
+   * After a daemon start: the containers still running hold their volumes' mounts (they were mounted
+   * before berthd went down); a mount nobody holds (its containers died meanwhile, or a copy-up was cut
+   * short) is unmounted.
+   */
+  async restore(holders: Array<{ id: string; volumes: string[] }>): Promise<void> {
+    for (const name of [...this.volumes.keys()]) {
+      if (!this.needsMount(name)) continue;
+      const users = holders.filter((h) => h.volumes.includes(name)).map((h) => h.id);
+      await this.mountLock.run(name, async () => {
+        if (users.length) {
+          if (!this.mounted.has(name)) log.warn('volume of a running container is not mounted on the host', { name });
+          this.refs.set(name, new Set(users));
+          return;
+        }
+        this.refs.delete(name);
+        if (!this.mounted.has(name)) return;
+        try {
+          await unmount(this.dataDir(name));
+          this.mounted.delete(name);
+        } catch (err) {
+          log.warn('could not unmount a stale volume mount', { name, error: (err as Error).message });
+        }
+      });
+    }
   }
 }
 
+/** moby's needsMount: a local volume with a device or a type is mounted from its options. */
+function needsMount(v: VolumeRecord | undefined): boolean {
+  return !!v?.Options && (!!v.Options.device || !!v.Options.type);
+}
+
+/** go-units RAMInBytes; throws its error text. */
+function ramInBytes(text: string): number {
+  let sep = -1;
+  for (let i = text.length - 1; i >= 0; i--) {
+    if ('01234567890. '.includes(text[i]!)) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) throw new Error(`invalid size: '${text}'`);
+  const num = text[sep] !== ' ' ? text.slice(0, sep + 1) : text.slice(0, sep);
+  let sfx = text.slice(sep + 1);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  let size = Number(num);
+  if (size < 0) throw new Error(`invalid size: '${text}'`);
+  if (!sfx) return Math.trunc(size);
+  const bad = () => new Error(`invalid suffix: '${sfx}'`);
+  if (sfx.length > 3) throw bad();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === 'b') {
+    if (sfx.length > 1) throw bad();
+    return Math.trunc(size);
+  }
+  const mul = ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 } as Record<string, number>)[sfx[0]!];
+  if (!mul) throw bad();
+  size *= mul;
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
+  return Math.trunc(size);
+}
+
+/** moby's local driver validateOpts (this host has no project quotas, so a size above 0 is refused). */
 function validateLocalOptions(name: string, o: Record<string, string>): void {
   for (const key of Object.keys(o)) {
     if (!LOCAL_OPTS.has(key)) throw volumeError(400, 'create', name, `invalid option: "${key}"`);
   }
-  if (o.size !== undefined) throw volumeError(400, 'create', name, 'quota size requested but no quota support');
-  if (o.type && !o.device) throw volumeError(400, 'create', name, 'missing required option: "device"');
-  if (o.device && !o.type) throw volumeError(400, 'create', name, 'missing required option: "type"');
+  if (o.type === 'cifs' && o.device) {
+    // Go's url.Parse(device).Port(): the authority after `scheme://` or `//`, its part after the last ':'.
+    const host = /^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/([^/?#]*)/.exec(o.device)?.[1]?.replace(/^.*@/, '') ?? '';
+    const port = /:([0-9]+)$/.exec(host)?.[1] ?? '';
+    if (port) throw volumeError(400, 'create', name, "port not allowed in CIFS device URL, include 'port' in 'o='");
+  }
+  if (o.size !== undefined) {
+    let size: number;
+    try {
+      size = ramInBytes(o.size);
+    } catch (err) {
+      throw volumeError(400, 'create', name, (err as Error).message);
+    }
+    if (size > 0) throw volumeError(400, 'create', name, 'quota size requested but no quota support');
+  }
+  const mandatory: Array<[string, string[]]> = [['device', ['type']], ['type', ['device']], ['o', ['device', 'type']]];
+  for (const [opt, reqs] of mandatory) {
+    if (!(opt in o)) continue;
+    for (const req of reqs) if (!(req in o)) throw volumeError(400, 'create', name, `missing required option: "${req}"`);
+  }
 }
