@@ -113,6 +113,11 @@ test('driver option errors read as Docker\'s, and a failed mount leaves nothing 
   assert.equal(r.code, 127, 'the docker CLI exits 127 on "no such file or directory"');
   assert.match(r.stderr, new RegExp(`error while mounting volume '${data('nodev')}': failed to mount local volume: mount /nonexistent-berth-dev:${data('nodev')}, flags: 0x1000: no such file or directory`));
   assert.deepEqual(hostMounts(), {});
+  // Over a path of the image the volume is mounted at create already, for the copy-up (moby's populateVolume).
+  const pop = await d.docker(['create', '-v', 'goodtmp:/bin', '-v', 'nodev:/etc', 'busybox', 'true']);
+  assert.deepEqual([pop.code, pop.stderr], [1, `Error response from daemon: failed to populate volume: error while mounting volume '${data('nodev')}': failed to mount local volume: mount /nonexistent-berth-dev:${data('nodev')}, flags: 0x1000: no such file or directory\n`]);
+  assert.deepEqual(hostMounts(), {});
+  assert.equal(await ok(['ps', '-aq']), (await ok(['ps', '-aq', '--filter', 'name=bo'])), 'the failed create left no container');
   await ok(['rm', 'bo']);
   await ok(['volume', 'rm', 'badopt', 'nodev', 'goodtmp']);
 });
