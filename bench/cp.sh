@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Throughput of `docker cp` (real docker CLI) of a 100 MB directory into and out of a running busybox
-# container, against berthd and, when a reference socket is given, against that engine in the same
-# interleaved run (median of N rounds each).
+# Throughput of `cp` of a 100 MB directory into and out of a running busybox container, in one
+# interleaved run (median of N rounds each):
+#   docker CLI -> reference engine (when a reference socket is given; Docker 20.10 here),
+#   docker CLI -> berthd, and berth CLI -> berthd (bin/berth, start-up included),
+# with the speed-up of both berthd rows over the reference.
 #   bench/cp.sh unix:///run/berth/berth.sock [unix:///tmp/refdocker/docker.sock]
 # Then the same through the API alone (curl: PUT of a prebuilt tar, GET to /dev/null), which leaves out the
-# CLI's own tar writing and extraction, the floor both engines share.
+# CLI's own tar writing and extraction.
 # Env: N (rounds, default 3), MB (directory size, default 100), FILES (number of files, default 200),
-#      DOCKER (CLI, default docker), CAND_IMAGE / REF_IMAGE (default busybox / busybox:local).
+#      DOCKER (CLI, default docker), BERTH (CLI, default bin/berth of this checkout),
+#      CAND_IMAGE / REF_IMAGE (default busybox / busybox:local).
 set -euo pipefail
 CAND=${1:?usage: cp.sh CANDIDATE_SOCKET [REFERENCE_SOCKET]}
 REF=${2:-}
@@ -14,6 +17,7 @@ N=${N:-3}
 MB=${MB:-100}
 FILES=${FILES:-200}
 DOCKER=${DOCKER:-docker}
+BERTH=${BERTH:-$(cd "$(dirname "$0")/.." && pwd)/bin/berth}
 CAND_IMAGE=${CAND_IMAGE:-busybox}
 REF_IMAGE=${REF_IMAGE:-busybox:local}
 
@@ -58,6 +62,14 @@ for e in "${engines[@]}"; do
   containers+=("$(sock "$e")|${name[$e]}")
   in_t[$e]="" out_t[$e]="" api_in_t[$e]="" api_out_t[$e]=""
 done
+# The berth CLI against berthd: same container as the docker CLI rows.
+name[berth]=${name[cand]}
+in_t[berth]="" out_t[berth]=""
+check_out() {
+  local got
+  got=$(du -sb "$work/out" | cut -f1)
+  [ "$got" = "$bytes" ] || { echo "$1: copied $got bytes back, expected $bytes" >&2; exit 1; }
+}
 api_ver() { [ "$1" = cand ] && echo v1.50 || echo v1.41; }
 sockpath() { sock "$1" | sed 's|^unix://||'; }
 
@@ -72,8 +84,17 @@ for i in $(seq "$N"); do
     rm -rf "$work/out"
     t=$(secs env DOCKER_HOST="$h" "$DOCKER" cp "${name[$e]}:/payload" "$work/out")
     out_t[$e]+="$t "
-    got=$(du -sb "$work/out" | cut -f1)
-    [ "$got" = "$bytes" ] || { echo "$e: copied $got bytes back, expected $bytes" >&2; exit 1; }
+    check_out "$e"
+    rm -rf "$work/out"
+    if [ "$e" = cand ]; then
+      DOCKER_HOST=$h "$DOCKER" exec "${name[$e]}" /bin/busybox rm -rf /payload
+      t=$(secs "$BERTH" -H "$h" cp "$work/src/payload" "${name[$e]}:/payload")
+      in_t[berth]+="$t "
+      t=$(secs "$BERTH" -H "$h" cp "${name[$e]}:/payload" "$work/out")
+      out_t[berth]+="$t "
+      check_out berth
+      rm -rf "$work/out"
+    fi
     DOCKER_HOST=$h "$DOCKER" exec "${name[$e]}" /bin/busybox rm -rf /payload
     t=$(secs curl -sf -XPUT --unix-socket "$(sockpath "$e")" -H 'Transfer-Encoding: chunked' -T "$work/payload.tar" \
       "http://localhost/$(api_ver "$e")/containers/${name[$e]}/archive?path=/")
@@ -83,16 +104,23 @@ for i in $(seq "$N"); do
   done
 done
 
-printf '%-10s %12s %12s %14s %14s\n' engine 'cp in MB/s' 'cp out MB/s' 'API PUT MB/s' 'API GET MB/s'
+row() { printf '%-28s %12s %12s %14s %14s\n' "$@"; }
+row 'client -> engine' 'cp in MB/s' 'cp out MB/s' 'API PUT MB/s' 'API GET MB/s'
 declare -A in_m out_m ai_m ao_m
 med() { echo "$1" | tr ' ' '\n' | grep . | median; }
 for e in "${engines[@]}"; do
   in_m[$e]=$(med "${in_t[$e]}") out_m[$e]=$(med "${out_t[$e]}") ai_m[$e]=$(med "${api_in_t[$e]}") ao_m[$e]=$(med "${api_out_t[$e]}")
-  label=$([ "$e" = cand ] && echo berth || echo reference)
-  printf '%-10s %12s %12s %14s %14s\n' "$label" "$(mbps "${in_m[$e]}")" "$(mbps "${out_m[$e]}")" "$(mbps "${ai_m[$e]}")" "$(mbps "${ao_m[$e]}")"
 done
+in_m[berth]=$(med "${in_t[berth]}") out_m[berth]=$(med "${out_t[berth]}")
+[ -z "$REF" ] || row 'docker CLI -> reference' "$(mbps "${in_m[ref]}")" "$(mbps "${out_m[ref]}")" "$(mbps "${ai_m[ref]}")" "$(mbps "${ao_m[ref]}")"
+row 'docker CLI -> berthd' "$(mbps "${in_m[cand]}")" "$(mbps "${out_m[cand]}")" "$(mbps "${ai_m[cand]}")" "$(mbps "${ao_m[cand]}")"
+row 'berth CLI -> berthd' "$(mbps "${in_m[berth]}")" "$(mbps "${out_m[berth]}")" '-' '-'
 if [ -n "$REF" ]; then
   awk -v ci="${in_m[cand]}" -v ri="${in_m[ref]}" -v co="${out_m[cand]}" -v ro="${out_m[ref]}" \
+    -v bi="${in_m[berth]}" -v bo="${out_m[berth]}" \
     -v ai="${ai_m[cand]}" -v ar="${ai_m[ref]}" -v oi="${ao_m[cand]}" -v or="${ao_m[ref]}" \
-    'BEGIN {printf "speed-up: docker cp in %.2fx, out %.2fx; API PUT %.2fx, GET %.2fx\n", ri / ci, ro / co, ar / ai, or / oi}'
+    'BEGIN {
+      printf "speed-up over the reference: docker CLI -> berthd: cp in %.2fx, out %.2fx; API PUT %.2fx, GET %.2fx\n", ri / ci, ro / co, ar / ai, or / oi
+      printf "speed-up over the reference: berth CLI -> berthd: cp in %.2fx, out %.2fx\n", ri / bi, ro / bo
+    }'
 fi

@@ -4,10 +4,14 @@ import * as path from 'node:path';
 import { ApiError, ConnectionError, HostError } from '../client';
 import { CLIENT_VERSION, Cli, CliIO, GlobalOptions } from './cli';
 import { BIN, checkArgs, CommandSpec, StatusError } from './command';
-import { COMMANDS, findCommand } from './commands';
+import type * as Commands from './commands';
 import { defaultConfigDir } from './config';
 import { FlagDef, FlagError, FlagSet, HELP_FLAG, HelpRequested } from './flags';
 import { commandHelp, rootHelp, useLine } from './help';
+
+/** The command tree, loaded on first use: `cp` starts without it (a copy's time includes start-up). */
+let commandsModule: typeof Commands | undefined;
+const commands = (): typeof Commands => (commandsModule ??= require('./commands') as typeof Commands);
 
 function globalFlags(env: NodeJS.ProcessEnv): FlagDef[] {
   const dir = defaultConfigDir(env);
@@ -68,7 +72,7 @@ async function runCommand(cli: Cli, cmd: CommandSpec, parentPath: string, argv: 
       else cli.out(text);
       return 0;
     }
-    const child = argv[0].startsWith('-') ? undefined : findCommand(cmd.subcommands, argv[0]);
+    const child = argv[0].startsWith('-') ? undefined : commands().findCommand(cmd.subcommands, argv[0]);
     if (!child) {
       if (argv[0].startsWith('-')) {
         throw new StatusError(flagErrorText(new Error(`unknown flag: ${argv[0].split('=')[0]}`), cmdPath, cmdPath), 125);
@@ -109,7 +113,7 @@ export async function runCli(argv: string[], io: CliIO, env: NodeJS.ProcessEnv =
       parsed = new FlagSet(gdefs).parse(argv, { interspersed: false, warn: (m) => cli.err(`${m}\n`) });
     } catch (err) {
       if (err instanceof HelpRequested) {
-        cli.out(rootHelp(COMMANDS, gdefs, cli.helpWidth));
+        cli.out(rootHelp(commands().COMMANDS, gdefs, cli.helpWidth));
         return 0;
       }
       if (err instanceof FlagError) throw new StatusError(flagErrorText(err, `${BIN} [OPTIONS] COMMAND [ARG...]`, BIN), 125);
@@ -127,19 +131,19 @@ export async function runCli(argv: string[], io: CliIO, env: NodeJS.ProcessEnv =
     }
     const args = parsed.args;
     if (args.length === 0) {
-      cli.err(rootHelp(COMMANDS, gdefs, cli.helpWidth));
+      cli.err(rootHelp(commands().COMMANDS, gdefs, cli.helpWidth));
       return 0;
     }
     if (args[0] === 'help') {
       if (args.length === 1) {
-        cli.out(rootHelp(COMMANDS, gdefs, cli.helpWidth));
+        cli.out(rootHelp(commands().COMMANDS, gdefs, cli.helpWidth));
         return 0;
       }
-      let list: readonly CommandSpec[] = COMMANDS;
+      let list: readonly CommandSpec[] = commands().COMMANDS;
       let parent = BIN;
       let target: CommandSpec | undefined;
       for (const name of args.slice(1)) {
-        target = findCommand(list, name);
+        target = commands().findCommand(list, name);
         if (!target) throw new StatusError(`unknown help topic: ${args.slice(1).join(' ')}`, 1);
         if (target.subcommands) {
           list = target.subcommands;
@@ -149,7 +153,12 @@ export async function runCli(argv: string[], io: CliIO, env: NodeJS.ProcessEnv =
       cli.out(commandHelp(target as CommandSpec, parent, cli.helpWidth));
       return 0;
     }
-    const cmd = findCommand(COMMANDS, args[0]);
+    if (args[0] === 'cp' || (args[0] === 'container' && args[1] === 'cp')) {
+      const { cpCommand } = require('./commands/cp') as typeof import('./commands/cp');
+      if (args[0] === 'cp') return await runCommand(cli, cpCommand, BIN, args.slice(1));
+      return await runCommand(cli, { ...cpCommand, topOrder: undefined }, `${BIN} container`, args.slice(2));
+    }
+    const cmd = commands().findCommand(commands().COMMANDS, args[0]);
     if (!cmd) {
       throw new StatusError(`${BIN}: unknown command: ${BIN} ${args[0]}\n\nRun '${BIN} --help' for more information`, 1);
     }

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as http from 'node:http';
@@ -297,16 +297,150 @@ test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family
 });
 
 test('the berth CLI copies both ways', async () => {
-  await ok(['run', '-d', '--name', 'bc', 'busybox', 'sleep', '300']);
+  await ok(['run', '-d', '--name', 'bc', 'busybox', 'sh', '-c', 'mkdir -p /src/sub; echo s > /src/sub/x; ln -s sub/x /src/rel; ln -s /etc /lnk; chmod 600 /src/sub/x; sleep 300']);
   const f = path.join(work, 'b.txt');
   fs.writeFileSync(f, 'berth\n');
-  const up = await d.berth(['cp', f, 'bc:/b.txt']);
-  assert.equal(up.code, 0, up.stderr);
-  const down = await d.berth(['cp', 'bc:/b.txt', path.join(work, 'b2.txt')]);
-  assert.equal(down.code, 0, down.stderr);
+  const berthOk = async (args: string[], input?: string | Buffer) => {
+    const r = await d.berth(args, { input });
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await berthOk(['cp', f, 'bc:/b.txt']);
+  await berthOk(['cp', 'bc:/b.txt', path.join(work, 'b2.txt')]);
   assert.equal(fs.readFileSync(path.join(work, 'b2.txt'), 'utf8'), 'berth\n');
   const miss = await d.berth(['cp', 'bc:/nope', work]);
   assert.equal(miss.code, 1);
   assert.match(miss.stderr, /Error response from daemon: Could not find the file \/nope in container bc/);
+
+  // A tree in: to a new name, into an existing directory, its contents (dir/.), over a file; -a.
+  const tree = path.join(work, 'btree');
+  fs.mkdirSync(path.join(tree, 'a/b'), { recursive: true });
+  fs.writeFileSync(path.join(tree, 'a/b/big'), Buffer.alloc(3 << 20, 7));
+  fs.writeFileSync(path.join(tree, 'top'), 'top\n');
+  fs.chmodSync(path.join(tree, 'top'), 0o751);
+  fs.chownSync(path.join(tree, 'top'), 4321, 8765);
+  fs.symlinkSync('a/b/big', path.join(tree, 'link'));
+  fs.linkSync(path.join(tree, 'top'), path.join(tree, 'hard'));
+  const long = 'n'.repeat(120);
+  fs.mkdirSync(path.join(tree, long, long), { recursive: true });
+  fs.writeFileSync(path.join(tree, long, long, 'deep'), 'deep\n');
+  await berthOk(['cp', tree, 'bc:/newname']);
+  await berthOk(['cp', tree, 'bc:/src']);
+  await berthOk(['exec', 'bc', 'mkdir', '/dot']);
+  await berthOk(['cp', `${tree}/.`, 'bc:/dot']);
+  await berthOk(['container', 'cp', path.join(tree, 'top'), 'bc:/b.txt']);
+  const inside = await ok(['exec', 'bc', 'sh', '-c',
+    `cd /newname && stat -c '%a %u:%g %h' top; readlink link; md5sum a/b/big | cut -c1-8; cat ${long}/${long}/deep; ` +
+      'ls /src/btree | wc -l; ls /dot | wc -l; cat /b.txt']);
+  const bigSum = createHash('md5').update(Buffer.alloc(3 << 20, 7)).digest('hex').slice(0, 8);
+  assert.equal(inside, `751 4321:8765 2\na/b/big\n${bigSum}\ndeep\n5\n5\ntop\n`);
+
+  // Out: a tree to a new name, into an existing directory, its contents, a symlink as is and with -L.
+  const out = path.join(work, 'bout');
+  fs.mkdirSync(out);
+  await berthOk(['cp', 'bc:/newname', path.join(out, 'copy')]);
+  assert.equal(createHash('md5').update(fs.readFileSync(path.join(out, 'copy/a/b/big'))).digest('hex').slice(0, 8), bigSum);
+  assert.equal(fs.readFileSync(path.join(out, `copy/${long}/${long}/deep`), 'utf8'), 'deep\n');
+  assert.equal(fs.readlinkSync(path.join(out, 'copy/link')), 'a/b/big');
+  assert.equal(fs.statSync(path.join(out, 'copy/top')).mode & 0o7777, 0o751);
+  assert.equal(fs.statSync(path.join(out, 'copy/top')).ino, fs.statSync(path.join(out, 'copy/hard')).ino);
+  await berthOk(['cp', 'bc:/src', out]);
+  assert.equal(fs.readFileSync(path.join(out, 'src/sub/x'), 'utf8'), 's\n');
+  assert.equal(fs.statSync(path.join(out, 'src/sub/x')).mode & 0o777, 0o600);
+  assert.equal(fs.readlinkSync(path.join(out, 'src/rel')), 'sub/x');
+  fs.mkdirSync(path.join(out, 'dot'));
+  await berthOk(['cp', 'bc:/src/.', path.join(out, 'dot')]);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'dot')).sort(), ['btree', 'rel', 'sub']);
+  await berthOk(['cp', 'bc:/lnk', path.join(out, 'lnk')]);
+  assert.equal(fs.readlinkSync(path.join(out, 'lnk')), '/etc');
+  await berthOk(['cp', '-L', 'bc:/lnk', path.join(out, 'lnk2')]);
+  assert.ok(fs.existsSync(path.join(out, 'lnk2/hostname')));
+  await berthOk(['cp', 'bc:/b.txt', path.join(out, 'copy/top')]); // over a file
+  assert.equal(fs.readFileSync(path.join(out, 'copy/top'), 'utf8'), 'top\n');
+  const dirOverFile = await d.berth(['cp', 'bc:/src', path.join(out, 'copy/top')]);
+  assert.equal(dirOverFile.code, 1);
+  assert.match(dirOverFile.stderr, /cannot copy a directory to a file/);
+  const noDir = await d.berth(['cp', 'bc:/b.txt', path.join(out, 'nodir/')]);
+  assert.match(noDir.stderr, /destination directory ".*nodir\/" must exist/);
+  const noParent = await d.berth(['cp', 'bc:/b.txt', path.join(out, 'nodir/x')]);
+  assert.match(noParent.stderr, /no such file or directory/);
+
+  // Tar streams both ways.
+  const tarOut = spawnSync(process.execPath, ['--', path.join(__dirname, '../../src/cli/main.js'), 'cp', 'bc:/src/sub', '-'], { env: d.clientEnv() });
+  assert.equal(tarOut.status, 0, tarOut.stderr.toString());
+  assert.match(spawnSync('tar', ['tvf', '-'], { input: tarOut.stdout }).stdout.toString(), /sub\/x\n/);
+  await berthOk(['cp', '-', 'bc:/dot'], spawnSync('tar', ['cf', '-', '-C', work, 'b.txt']).stdout);
+  assert.equal(await ok(['exec', 'bc', 'cat', '/dot/b.txt']), 'berth\n');
   await ok(['rm', '-f', 'bc']);
 });
+
+test('berth cp never extracts outside the destination, whatever the daemon sends', async () => {
+  // A fake daemon answers every archive GET with a hostile tar: names climbing out, a symlink to an
+  // outside directory followed by entries under it, an absolute symlink then a file through it.
+  const outside = fs.mkdtempSync(path.join(d.root, 'outside-'));
+  const stage = fs.mkdtempSync(path.join(d.root, 'stage-'));
+  const build = (args: string[]) => spawnSync('tar', args, { cwd: stage });
+  fs.mkdirSync(path.join(stage, 'payload'));
+  fs.writeFileSync(path.join(stage, 'payload/f'), 'pwned\n');
+  fs.symlinkSync(outside, path.join(stage, 'payload/abs'));
+  fs.symlinkSync('/', path.join(stage, 'payload/root'));
+  const parts = [
+    build(['cf', '-', 'payload/abs', 'payload/root']).stdout,
+    build(['cf', '-', '--transform', `s|^payload/f|payload/abs/through-abs|`, 'payload/f']).stdout,
+    build(['cf', '-', '--transform', `s|^payload/f|payload/root${outside}/through-root|`, 'payload/f']).stdout,
+  ];
+  // Concatenated archives without their end blocks in between.
+  const strip = (t: Buffer) => {
+    let end = t.length;
+    while (end >= 512 && t.subarray(end - 512, end).every((b) => b === 0)) end -= 512;
+    return t.subarray(0, end);
+  };
+  const hostile = Buffer.concat([...parts.map(strip), Buffer.alloc(1024)]);
+  const climbing = build(['cf', '-', '--transform', `s|^payload/f|../../../../../../../..${outside}/climbed|`, '-P', 'payload/f']).stdout;
+  const relLink = fs.mkdtempSync(path.join(d.root, 'rl-'));
+  fs.symlinkSync('../../../../../../../..' + outside, path.join(relLink, 'up'));
+  const relTar = spawnSync('tar', ['cf', '-', 'up'], { cwd: relLink }).stdout;
+  let body = hostile;
+  const sock = path.join(d.root, 'fake.sock');
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.url!.includes('_ping')) {
+      res.writeHead(200, { 'Api-Version': '1.50' });
+      res.end();
+      return;
+    }
+    const stat = Buffer.from(JSON.stringify({ name: 'payload', size: 0, mode: 2 ** 31 + 0o755, mtime: '2024-01-01T00:00:00Z', linkTarget: '' })).toString('base64');
+    res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': stat });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    const dest = fs.mkdtempSync(path.join(d.root, 'dest-'));
+    const run = (args: string[]) => runBerth(['-H', `unix://${sock}`, ...args]);
+    const first = await run(['cp', 'x:/payload', dest]);
+    assert.equal(first.status, 0, first.stderr);
+    body = climbing;
+    const climbed = await run(['cp', 'x:/payload', dest]);
+    assert.notEqual(climbed.status, 0);
+    assert.match(climbed.stderr, /is outside of/);
+    body = relTar;
+    const rel = await run(['cp', 'x:/payload', dest]);
+    assert.notEqual(rel.status, 0);
+    assert.match(rel.stderr, /invalid symlink/);
+    assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written outside the destination');
+    // What went through the links landed inside the destination (links resolved as if it were the root).
+    assert.equal(fs.readFileSync(path.join(dest, outside.slice(1), 'through-abs'), 'utf8'), 'pwned\n');
+    assert.equal(fs.readFileSync(path.join(dest, outside.slice(1), 'through-root'), 'utf8'), 'pwned\n');
+  } finally {
+    server.close();
+  }
+});
+
+function runBerth(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--', path.join(__dirname, '../../src/cli/main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('close', (status) => resolve({ status, stderr }));
+  });
+}

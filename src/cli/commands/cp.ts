@@ -1,13 +1,12 @@
 /** `cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-` and `cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH` (docker/cli container/cp.go). */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isNotFound } from '../../client';
 import type { Cli } from '../cli';
-import { CommandSpec, StatusError } from '../command';
-import { FlagValues } from '../flags';
+import { type CommandSpec, StatusError } from '../command';
+import type { FlagValues } from '../flags';
+import { extractTar, TarPack } from './cp-tar';
 
 interface PathStat {
   name: string;
@@ -35,22 +34,6 @@ async function statPath(cli: Cli, container: string, p: string): Promise<PathSta
   return JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat;
 }
 
-function runTar(args: string[], input?: Readable): { stdout: Readable; done: Promise<void> } {
-  const p = spawn('tar', args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  let err = '';
-  p.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new StatusError(err.trim() || `tar exited with ${code}`, 1))));
-  });
-  if (input) input.pipe(p.stdin!);
-  return { stdout: p.stdout!, done };
-}
-
-function escapeSed(s: string): string {
-  return s.replace(/[\\|&.*^$[\]]/g, '\\$&');
-}
-
 async function copyFromContainer(cli: Cli, container: string, src: string, dst: string, follow: boolean): Promise<void> {
   let srcPath = src;
   if (follow) {
@@ -65,7 +48,7 @@ async function copyFromContainer(cli: Cli, container: string, src: string, dst: 
   const raw = res.headers['x-docker-container-path-stat'];
   const stat = raw ? (JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat) : undefined;
   const base = stat?.name ?? path.basename(srcPath);
-  const srcIsDir = stat ? (stat.mode & GO_DIR) !== 0 || stat.mode >= GO_DIR : false;
+  const srcIsDir = stat ? stat.mode >= GO_DIR : false;
   const contentsOnly = src.endsWith('/.');
   let dstStat: fs.Stats | undefined;
   try {
@@ -73,21 +56,30 @@ async function copyFromContainer(cli: Cli, container: string, src: string, dst: 
   } catch {
     dstStat = undefined;
   }
-  if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
-  if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
-  const args = ['-x', '--no-same-owner', '-f', '-'];
-  let dir: string;
-  if (dstStat?.isDirectory()) {
-    dir = dst;
-    if (contentsOnly) args.push('--transform', 's|^\\./||');
-  } else {
-    dir = path.dirname(dst);
-    const newName = path.basename(dst);
-    const from = contentsOnly ? '\\.' : escapeSed(base);
-    args.push('--transform', `s|^${from}|${newName.replace(/[\\|&]/g, '\\$&')}|`);
+  try {
+    if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
+    if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
+  } catch (err) {
+    res.destroy();
+    throw err;
   }
-  const tar = runTar(['-C', dir, ...args], res);
-  await tar.done;
+  if (dstStat?.isDirectory()) {
+    await extractTar(res, dst);
+    return;
+  }
+  const dir = path.dirname(dst);
+  let parent: fs.Stats;
+  try {
+    parent = fs.statSync(dir);
+  } catch {
+    res.destroy();
+    throw new StatusError(`stat ${dir}: no such file or directory`, 1);
+  }
+  if (!parent.isDirectory()) {
+    res.destroy();
+    throw new StatusError(`stat ${dir}: not a directory`, 1);
+  }
+  await extractTar(res, dir, { rename: { from: contentsOnly ? '.' : base, to: path.basename(dst) } });
 }
 
 async function copyToContainer(cli: Cli, src: string, container: string, dst: string, copyUIDGID: boolean, follow: boolean): Promise<void> {
@@ -111,27 +103,37 @@ async function copyToContainer(cli: Cli, src: string, container: string, dst: st
     if (!isNotFound(err)) throw err;
   }
   const dstIsDir = dstStat ? dstStat.mode >= GO_DIR : false;
-  const srcDir = path.dirname(path.resolve(src));
-  const base = path.basename(path.resolve(src));
+  const abs = path.resolve(src);
+  const base = path.basename(abs);
   const contentsOnly = src.endsWith('/.');
-  let putPath: string;
-  const tarArgs = ['-c', '-f', '-', '-C', contentsOnly ? path.resolve(src) : srcDir];
-  if (follow) tarArgs.push('-h');
   if (dstStat && !dstIsDir && local.isDirectory()) throw new StatusError('cannot copy directory', 1);
+  let putPath: string;
+  let name: string;
   if (dstStat && dstIsDir) {
     putPath = dst;
-    tarArgs.push(contentsOnly ? '.' : base);
+    name = contentsOnly ? '.' : base;
   } else {
     if (dst.endsWith('/') && !dstStat) throw new StatusError(`destination directory "${dst}" must exist`, 1);
     putPath = path.posix.dirname(dst.replace(/\/+$/, '') || '/');
-    const newName = path.posix.basename(dst.replace(/\/+$/, ''));
-    tarArgs.push('--transform', `s|^${contentsOnly ? '\\.' : escapeSed(base)}|${newName.replace(/[\\|&]/g, '\\$&')}|`);
-    tarArgs.push(contentsOnly ? '.' : base);
+    name = path.posix.basename(dst.replace(/\/+$/, ''));
   }
-  const tar = runTar(tarArgs);
-  const put = cli.client.transport.request({ method: 'PUT', path: `/containers/${container}/archive`, query: { ...query, path: putPath }, body: tar.stdout });
-  const [res] = await Promise.all([put, tar.done]);
+  const tar = new TarPack(abs, name, follow);
+  let packError: Error | undefined;
+  tar.on('error', (err) => (packError ??= err));
+  let res;
+  try {
+    res = await cli.client.transport.request({
+      method: 'PUT',
+      path: `/containers/${container}/archive`,
+      query: { ...query, path: putPath },
+      headers: { 'Content-Type': 'application/x-tar' },
+      body: tar,
+    });
+  } catch (err) {
+    throw packError ?? err;
+  }
   res.resume();
+  if (packError) throw packError;
 }
 
 async function runCp(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {

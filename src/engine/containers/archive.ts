@@ -6,6 +6,7 @@ import { log } from '../../util/log';
 import { BreakoutError, cleanEntryName, resolveInRoot } from '../layers/entry-path';
 import { TarFormatError, TarReader, type EntrySink, type TarHeader } from './archive-untar';
 import { writeTreeTar } from '../layers/tar-writer';
+import { packTree } from './archive-pack';
 import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -343,7 +344,7 @@ export class ContainerArchive {
       // Kernel file systems of a running container (/proc, /sys, /dev) are not archived, only their mount points.
       const rootNorm = path.normalize(root);
       const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
-      await writeTreeTar(host, name, out, { skip });
+      await packTree(host, name, out, { skip });
     });
   }
 
@@ -451,14 +452,235 @@ export function containerUserIds(root: string, spec: string): { uid: number; gid
   return { uid, gid };
 }
 
+/** Bytes handed to the thread pool but not written yet: above HIGH the request is paused, below LOW resumed. */
+const INFLIGHT_HIGH = 16 << 20;
+const INFLIGHT_LOW = 4 << 20;
+
+/**
+ * One upload being extracted. The tar is parsed on the main thread as the request's pieces arrive
+ * (headers, path resolution, opens: synchronous and cheap); file data goes to the thread pool as
+ * positioned writev calls of up to WRITE_BATCH bytes made of the request's own buffers (no copies),
+ * so disk writes overlap with receiving. Bytes in flight are bounded: past INFLIGHT_HIGH the request
+ * is paused until the writes catch up. A file is chowned, chmodded, timed and closed once its last
+ * write is done; the upload is answered once every write is.
+ */
+class Extraction {
+  readonly dirTimes: Array<[string, Date]> = [];
+  /** Container directories already resolved (and made) in this upload → their host paths. */
+  private readonly dirs = new Map<string, string>();
+  private inflight = 0;
+  private ops = 0;
+  private paused = false;
+  error: unknown;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly dest: string,
+    private readonly body: Readable,
+    private readonly opts: ExtractOptions,
+  ) {}
+
+  /** Host path of the directory `dir` (a container path), resolved in the root and made if missing. */
+  private parentDir(dir: string): string {
+    const known = this.dirs.get(dir);
+    if (known !== undefined) return known;
+    const host = resolveInRoot(this.root, dir, true);
+    fs.mkdirSync(host, { recursive: true, mode: 0o755 });
+    this.dirs.set(dir, host);
+    return host;
+  }
+
+  /** Something was removed or a link made: resolutions made before may no longer hold. */
+  private forgetDirs(): void {
+    this.dirs.clear();
+  }
+
+  begin(h: TarHeader): EntrySink | undefined {
+    if (this.error) throw this.error;
+    const { root, dest, opts } = this;
+    const rel = cleanEntryName(h.name);
+    const type = h.type;
+    if (rel === '' || type === 'other') return undefined;
+    const containerPath = path.posix.join(dest, rel);
+    const parentHost = this.parentDir(path.posix.dirname(containerPath));
+    const target = path.join(parentHost, path.posix.basename(containerPath));
+    const uid = opts.chown ? opts.chown.uid : h.uid;
+    const gid = opts.chown ? opts.chown.gid : h.gid;
+    const mode = h.mode & 0o7777;
+    const mtime = h.mtime;
+    const isDir = type === 'directory';
+    let existing: fs.Stats | undefined;
+    if (type === 'file') {
+      // The common case, a new file: O_EXCL|O_NOFOLLOW creates it or fails if anything is there.
+      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+      try {
+        return this.fileSink(fs.openSync(target, flags, 0o600), h.size, uid, gid, mode, mtime);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    existing = lstatOrUndefined(target);
+    if (existing) {
+      if (opts.noOverwriteDirNonDir && existing.isDirectory() && !isDir) {
+        throw new ExtractError(`cannot overwrite directory "${containerPath}" with non-directory "${dest}"`);
+      }
+      if (opts.noOverwriteDirNonDir && !existing.isDirectory() && isDir) {
+        throw new ExtractError(`cannot overwrite non-directory "${containerPath}" with directory "${dest}"`);
+      }
+      if (!(existing.isDirectory() && isDir)) {
+        fs.rmSync(target, { recursive: true, force: true });
+        this.forgetDirs();
+      }
+    }
+    switch (type) {
+      case 'directory':
+        if (!existing || !existing.isDirectory()) fs.mkdirSync(target, { mode });
+        fs.chownSync(target, uid, gid);
+        fs.chmodSync(target, mode);
+        this.dirTimes.push([target, mtime]);
+        return undefined;
+      case 'file': {
+        const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+        return this.fileSink(fs.openSync(target, flags, 0o600), h.size, uid, gid, mode, mtime);
+      }
+      case 'symlink':
+        this.forgetDirs();
+        fs.symlinkSync(h.linkname, target);
+        fs.lchownSync(target, uid, gid);
+        fs.lutimesSync(target, mtime, mtime);
+        return undefined;
+      case 'link': {
+        const linkPath = path.posix.join(dest, cleanEntryName(h.linkname));
+        const src = path.join(resolveInRoot(root, path.posix.dirname(linkPath), true), path.posix.basename(linkPath));
+        const sst = lstatOrUndefined(src);
+        if (!sst || sst.isDirectory()) throw new ExtractError(`hard link target ${JSON.stringify(h.linkname)} not found`);
+        fs.linkSync(src, target);
+        return undefined;
+      }
+      default:
+        // Devices and FIFOs: not created (as moby in a user namespace); the rest of the archive goes on.
+        return undefined;
+    }
+  }
+
+  private fileSink(fd: number, size: number, uid: number, gid: number, mode: number, mtime: Date): EntrySink | undefined {
+    let outstanding = 0;
+    let ended = false;
+    let closed = false;
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      try {
+        fs.fchownSync(fd, uid, gid);
+        fs.fchmodSync(fd, mode);
+        fs.futimesSync(fd, mtime, mtime);
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    if (size === 0) {
+      finish();
+      if (this.error) throw this.error;
+      return undefined;
+    }
+    let parts: Buffer[] = [];
+    let pending = 0;
+    let position = 0;
+    const submit = (bufs: Buffer[], bytes: number, at: number) => {
+      outstanding++;
+      this.ops++;
+      this.inflight += bytes;
+      fs.writev(fd, bufs, at, (err, n) => {
+        this.inflight -= bytes;
+        this.ops--;
+        outstanding--;
+        if (err) this.fail(err);
+        else if (n < bytes) {
+          // A short write: the rest goes again (a full disk fails the next one).
+          submit(dropBytes(bufs, n), bytes - n, at + n);
+        }
+        if (ended && outstanding === 0) finish();
+        this.settle();
+      });
+      if (this.inflight > INFLIGHT_HIGH && !this.paused) {
+        this.paused = true;
+        this.body.pause();
+      }
+    };
+    const flush = () => {
+      if (pending === 0) return;
+      const bufs = parts;
+      const bytes = pending;
+      parts = [];
+      pending = 0;
+      submit(bufs, bytes, position);
+      position += bytes;
+    };
+    return {
+      write: (data: Buffer) => {
+        parts.push(data);
+        pending += data.length;
+        if (pending >= WRITE_BATCH) flush();
+      },
+      end: () => {
+        if (closed || ended) return;
+        ended = true;
+        if (!this.error) flush();
+        if (outstanding === 0) finish();
+      },
+    };
+  }
+
+  fail(err: unknown): void {
+    if (!this.error) this.error = err;
+  }
+
+  /** After a write finished: resume the request when writes caught up, wake `drain`. */
+  private settle(): void {
+    if (this.paused && this.inflight < INFLIGHT_LOW && !this.error) {
+      this.paused = false;
+      this.body.resume();
+    }
+    if (this.ops === 0 && this.idle) {
+      const wake = this.idle;
+      this.idle = undefined;
+      wake();
+    }
+  }
+
+  /** Resolves once no write is in flight. */
+  drain(): Promise<void> {
+    if (this.ops === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+}
+
+function dropBytes(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
 export async function extractInto(root: string, dest: string, body: Readable, opts: ExtractOptions): Promise<void> {
-  const dirTimes: Array<[string, Date]> = [];
-  const reader = new TarReader((h) => beginEntry(root, dest, h, opts, dirTimes));
+  const x = new Extraction(root, dest, body, opts);
+  const reader = new TarReader((h) => x.begin(h));
   try {
-    // 'data' events rather than an async iterator: uploads come in ~20 KiB pieces, thousands of them.
+    // 'data' events rather than an async iterator: uploads come in 16–64 KiB pieces, thousands of them.
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         try {
+          if (x.error) throw x.error;
           if (!reader.done) reader.push(chunk);
         } catch (err) {
           body.off('data', onData);
@@ -468,6 +690,7 @@ export async function extractInto(root: string, dest: string, body: Readable, op
       body.on('data', onData);
       body.once('end', () => {
         try {
+          if (x.error) throw x.error;
           if (!reader.done) reader.end();
           resolve();
         } catch (err) {
@@ -477,8 +700,11 @@ export async function extractInto(root: string, dest: string, body: Readable, op
       body.once('error', reject);
       body.once('aborted', () => reject(new Error('request aborted')));
     });
+    await x.drain();
+    if (x.error) throw x.error;
   } catch (err) {
     reader.abort();
+    await x.drain();
     body.resume();
     if (err instanceof EngineError) throw err;
     const msg = (err as Error).message ?? String(err);
@@ -486,7 +712,7 @@ export async function extractInto(root: string, dest: string, body: Readable, op
     throw err;
   }
   body.resume();
-  for (const [dir, time] of dirTimes.reverse()) {
+  for (const [dir, time] of x.dirTimes.reverse()) {
     try {
       fs.lutimesSync(dir, time, time);
     } catch {
@@ -495,116 +721,10 @@ export async function extractInto(root: string, dest: string, body: Readable, op
   }
 }
 
-function beginEntry(
-  root: string,
-  dest: string,
-  h: TarHeader,
-  opts: ExtractOptions,
-  dirTimes: Array<[string, Date]>,
-): EntrySink | undefined {
-  const rel = cleanEntryName(h.name);
-  const type = h.type;
-  if (rel === '' || type === 'other') return undefined;
-  const containerPath = path.posix.join(dest, rel);
-  const parentHost = resolveInRoot(root, path.posix.dirname(containerPath), true);
-  fs.mkdirSync(parentHost, { recursive: true, mode: 0o755 });
-  const target = path.join(parentHost, path.posix.basename(containerPath));
-  const uid = opts.chown ? opts.chown.uid : h.uid;
-  const gid = opts.chown ? opts.chown.gid : h.gid;
-  const mode = h.mode & 0o7777;
-  const mtime = h.mtime;
-  const existing = lstatOrNull(target);
-  const isDir = type === 'directory';
-  if (existing) {
-    if (opts.noOverwriteDirNonDir && existing.isDirectory() && !isDir) {
-      throw new ExtractError(`cannot overwrite directory "${containerPath}" with non-directory "${dest}"`);
-    }
-    if (opts.noOverwriteDirNonDir && !existing.isDirectory() && isDir) {
-      throw new ExtractError(`cannot overwrite non-directory "${containerPath}" with directory "${dest}"`);
-    }
-    if (!(existing.isDirectory() && isDir)) fs.rmSync(target, { recursive: true, force: true });
-  }
-  switch (type) {
-    case 'directory':
-      if (!existing || !existing.isDirectory()) fs.mkdirSync(target, { mode });
-      fs.chownSync(target, uid, gid);
-      fs.chmodSync(target, mode);
-      dirTimes.push([target, mtime]);
-      return undefined;
-    case 'file': {
-      const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-      const finish = () => {
-        try {
-          fs.fchownSync(fd, uid, gid);
-          fs.fchmodSync(fd, mode);
-          fs.futimesSync(fd, mtime, mtime);
-        } finally {
-          fs.closeSync(fd);
-        }
-      };
-      if (h.size === 0) {
-        finish();
-        return undefined;
-      }
-      // Pieces are gathered and written with one writev per ~1 MiB.
-      let parts: Buffer[] = [];
-      let pendingBytes = 0;
-      let position = 0;
-      const flush = () => {
-        while (pendingBytes > 0) {
-          const n = fs.writevSync(fd, parts, position);
-          position += n;
-          pendingBytes -= n;
-          if (pendingBytes === 0) break;
-          let skip = n;
-          while (skip > 0 && parts.length) {
-            if (parts[0]!.length <= skip) skip -= parts.shift()!.length;
-            else {
-              parts[0] = parts[0]!.subarray(skip);
-              skip = 0;
-            }
-          }
-        }
-        parts = [];
-      };
-      return {
-        write(data: Buffer) {
-          parts.push(data);
-          pendingBytes += data.length;
-          if (pendingBytes >= WRITE_BATCH) flush();
-        },
-        end() {
-          try {
-            flush();
-          } finally {
-            finish();
-          }
-        },
-      };
-    }
-    case 'symlink':
-      fs.symlinkSync(h.linkname, target);
-      fs.lchownSync(target, uid, gid);
-      fs.lutimesSync(target, mtime, mtime);
-      return undefined;
-    case 'link': {
-      const linkPath = path.posix.join(dest, cleanEntryName(h.linkname));
-      const src = path.join(resolveInRoot(root, path.posix.dirname(linkPath), true), path.posix.basename(linkPath));
-      const sst = lstatOrNull(src);
-      if (!sst || sst.isDirectory()) throw new ExtractError(`hard link target ${JSON.stringify(h.linkname)} not found`);
-      fs.linkSync(src, target);
-      return undefined;
-    }
-    default:
-      // Devices and FIFOs: not created (as moby in a user namespace); the rest of the archive goes on.
-      return undefined;
-  }
-}
-
-function lstatOrNull(p: string): fs.Stats | null {
+function lstatOrUndefined(p: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(p);
   } catch {
-    return null;
+    return undefined;
   }
 }
