@@ -222,6 +222,24 @@ describe('LayerStore.apply', () => {
     assert.equal(st.mode & 0o777, 0o666);
   });
 
+  test('queued special files are made first when a later entry replaces or links to them', { skip: process.getuid?.() !== 0 }, async () => {
+    const { layers } = await openStores();
+    const tar = await makeTar([
+      { name: 'p', type: 'fifo', mode: 0o600 },
+      { name: 'p', body: 'a file now' },
+      { name: 'dev/zero', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o666 },
+      { name: 'dev/zero2', type: 'link', linkname: 'dev/zero' },
+      { name: '.wh.q', body: '' },
+      { name: 'q', body: 'a file replaces the whiteout' },
+    ]);
+    const dir = layers.diffDir((await layers.apply(Readable.from([tar]), null)).chainId);
+    assert.equal(fs.readFileSync(path.join(dir, 'p'), 'utf8'), 'a file now');
+    const zero = fs.lstatSync(path.join(dir, 'dev/zero'));
+    assert.ok(zero.isCharacterDevice());
+    assert.equal(fs.lstatSync(path.join(dir, 'dev/zero2')).ino, zero.ino);
+    assert.equal(fs.readFileSync(path.join(dir, 'q'), 'utf8'), 'a file replaces the whiteout');
+  });
+
   test('later entries replace earlier ones; a directory entry updates an existing directory', async () => {
     const { layers } = await openStores();
     const tar = await makeTar([
