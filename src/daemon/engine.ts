@@ -15,6 +15,7 @@ import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { ENGINE_VERSION } from '../api/http/context';
 import type { DaemonConfig } from './config';
 import { VolumeService } from '../engine/volumes/service';
+import { FILE_CHANGING_ACTIONS, isActive } from '../engine/containers/sizes';
 import { ContainerArchive } from '../engine/containers/archive';
 import { ContainerCommits } from '../engine/containers/commit';
 import { volumeNamesOf } from '../engine/containers/mounts';
@@ -87,7 +88,10 @@ export class Engine {
     });
     await networks.init();
     const volumes = new VolumeService(path.join(config.dataRoot, 'volumes'), (action, name, attrs) => events.publish('volume', action, name, attrs));
-    volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c) })));
+    volumes.setUsers(() => store.all().map((c) => ({ id: c.Id, volumes: volumeNamesOf(c), running: isActive(c) })));
+    events.subscribe((ev) => {
+      if (ev.Type === 'container' && FILE_CHANGING_ACTIONS.has(ev.Action)) volumes.forgetSizes();
+    });
     const containers = new ContainerService({ networking: networks, store, runtime, images, snapshots, events, volumes });
     await containers.reconcile();
     await networks.afterReconcile();

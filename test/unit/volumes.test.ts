@@ -48,7 +48,7 @@ test('list filters, in-use conflicts, removal of anonymous volumes and prune', (
   vs.create({ Name: 'named', Labels: { tier: 'db' } });
   const anon = vs.create({}, true).Name;
   const anon2 = vs.create({}, true).Name;
-  let users = [{ id: 'c1', volumes: ['named', anon] }];
+  let users = [{ id: 'c1', volumes: ['named', anon], running: false }];
   vs.setUsers(() => users);
   const names = (f: Record<string, string[]>) => (vs.list(f).Volumes as Array<{ Name: string }>).map((v) => v.Name);
   assert.deepEqual(names({ dangling: ['true'] }), [anon2]);
@@ -70,4 +70,23 @@ test('list filters, in-use conflicts, removal of anonymous volumes and prune', (
   assert.deepEqual(vs.prune({ label: ['tier=web'], all: ['true'] }).VolumesDeleted, []);
   assert.deepEqual(vs.prune({ all: ['true'] }).VolumesDeleted, ['named'], 'volumes with driver options are never pruned');
   assert.ok(vs.has('withopts'));
+});
+
+test('system df sizes: a volume no running container uses is walked once and kept until forgotten', () => {
+  const { vs } = service();
+  vs.create({ Name: 'kept' });
+  let users = [{ id: 'c1', volumes: ['kept'], running: false }];
+  vs.setUsers(() => users);
+  const size = () => (vs.usage() as Array<{ Name: string; UsageData: { Size: number; RefCount: number } }>).find((v) => v.Name === 'kept')!.UsageData;
+  fs.writeFileSync(path.join(vs.dataDir('kept'), 'a'), Buffer.alloc(100));
+  assert.deepEqual(size(), { Size: 100, RefCount: 1 });
+  fs.writeFileSync(path.join(vs.dataDir('kept'), 'b'), Buffer.alloc(50)); // behind the service's back: not walked again
+  assert.equal(size().Size, 100);
+  vs.forgetSizes(); // what the daemon does on container create, start and cp
+  assert.equal(size().Size, 150);
+  users = [{ id: 'c1', volumes: ['kept'], running: true }];
+  fs.writeFileSync(path.join(vs.dataDir('kept'), 'c'), Buffer.alloc(25));
+  assert.equal(size().Size, 175, 'a running user may write at any time: measured per call');
+  fs.writeFileSync(path.join(vs.dataDir('kept'), 'd'), Buffer.alloc(25));
+  assert.equal(size().Size, 200);
 });

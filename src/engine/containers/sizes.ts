@@ -1,9 +1,9 @@
 import type { EngineEvent } from '../events/bus';
-import { dirSize } from '../layers/dir-size';
+import { KeptDirSizes, dirSize } from '../layers/dir-size';
 import type { ContainerRecord } from './types';
 
-/** Actions after which a container's upper dir may hold other bytes than before. */
-const CHANGING_ACTIONS = new Set(['start', 'restart', 'extract-to-dir', 'destroy']);
+/** Actions after which a container's files (its upper dir, the volumes it mounts) may hold other bytes than before. */
+export const FILE_CHANGING_ACTIONS: ReadonlySet<string> = new Set(['create', 'start', 'restart', 'extract-to-dir', 'destroy']);
 
 /**
  * SizeRw of containers (`ps -s`, `inspect --size`, `system df`, prune's reclaimed bytes). A stopped
@@ -13,26 +13,21 @@ const CHANGING_ACTIONS = new Set(['start', 'restart', 'extract-to-dir', 'destroy
  * does for every container.
  */
 export class ContainerSizes {
-  private readonly known = new Map<string, { stamp: string; size: number }>();
+  private readonly kept = new KeptDirSizes();
 
   constructor(private readonly upperDir: (id: string) => string) {}
 
   /** Feed of engine events; any change to a container drops what is known of it. */
   readonly onEvent = (ev: EngineEvent): void => {
-    if (ev.Type === 'container' && CHANGING_ACTIONS.has(ev.Action)) this.known.delete(ev.Actor.ID);
+    if (ev.Type === 'container' && FILE_CHANGING_ACTIONS.has(ev.Action)) this.kept.forget(ev.Actor.ID);
   };
 
   sizeRw(c: ContainerRecord): number {
     if (isActive(c)) return dirSize(this.upperDir(c.Id));
-    const stamp = `${c.State.StartedAt}|${c.State.FinishedAt}`;
-    const cached = this.known.get(c.Id);
-    if (cached && cached.stamp === stamp) return cached.size;
-    const size = dirSize(this.upperDir(c.Id));
-    this.known.set(c.Id, { stamp, size });
-    return size;
+    return this.kept.size(c.Id, this.upperDir(c.Id), `${c.State.StartedAt}|${c.State.FinishedAt}`);
   }
 }
 
-function isActive(c: ContainerRecord): boolean {
+export function isActive(c: ContainerRecord): boolean {
   return c.State.Running || c.State.Paused || c.State.Restarting || c.State.Status === 'running' || c.State.Status === 'paused';
 }

@@ -39,3 +39,26 @@ export function dirSize(root: string): number {
   walk(root);
   return total;
 }
+
+/**
+ * Sizes of directories that change only at known moments (a stopped container's upper dir, a
+ * volume no running container uses): each is walked once and kept under a key until it is
+ * forgotten or its stamp (whatever identifies the directory's current state) changes.
+ */
+export class KeptDirSizes {
+  private readonly known = new Map<string, { stamp: string; size: number }>();
+
+  size(key: string, dir: string, stamp = ''): number {
+    const kept = this.known.get(key);
+    if (kept && kept.stamp === stamp) return kept.size;
+    const size = dirSize(dir);
+    this.known.set(key, { stamp, size });
+    return size;
+  }
+
+  /** Forgets one key, or all of them. */
+  forget(key?: string): void {
+    if (key === undefined) this.known.clear();
+    else this.known.delete(key);
+  }
+}

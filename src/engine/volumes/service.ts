@@ -4,7 +4,7 @@ import { readJsonSync, writeJsonAtomicSync } from '../../util/atomic';
 import { EngineError, conflict, invalidParameter, notFound } from '../../util/errors';
 import { newId } from '../../util/ids';
 import { log } from '../../util/log';
-import { dirSize } from '../layers/dir-size';
+import { KeptDirSizes, dirSize } from '../layers/dir-size';
 import { labelMatches } from '../containers/filters';
 import { KeyedMutex } from '../containers/locks';
 import { mount, mountPoints, unmount } from './mount';
@@ -22,6 +22,13 @@ export interface VolumeRecord {
   CreatedAt: string;
   Labels: Record<string, string> | null;
   Options: Record<string, string> | null;
+}
+
+/** A container and the volumes it mounts (from its record). */
+export interface VolumeUser {
+  id: string;
+  volumes: string[];
+  running: boolean;
 }
 
 export interface VolumeEvents {
@@ -53,7 +60,8 @@ function createdAt(): string {
  */
 export class VolumeService {
   private readonly volumes = new Map<string, VolumeRecord>();
-  private users: () => Array<{ id: string; volumes: string[] }> = () => [];
+  private users: () => VolumeUser[] = () => [];
+  private readonly keptSizes = new KeptDirSizes();
   /**
    * Volumes with driver options are mounted once on the host at their `_data` dir (moby's local driver):
    * on the first use, and unmounted when the last user lets go. `refs` holds who uses each mount (container
@@ -87,8 +95,23 @@ export class VolumeService {
   }
 
   /** Lets the service ask which containers use which volumes (rm conflicts, dangling, prune). */
-  setUsers(fn: () => Array<{ id: string; volumes: string[] }>): void {
+  setUsers(fn: () => VolumeUser[]): void {
     this.users = fn;
+  }
+
+  /**
+   * A container was created (content copied up), started, or had files copied in: volume sizes
+   * kept for `system df` may be stale. (Volumes a running container uses are measured per call.)
+   */
+  forgetSizes(): void {
+    this.keptSizes.forget();
+  }
+
+  /** Bytes in a volume (-1 for volumes with driver options, as moby reports them). */
+  private sizeOf(v: VolumeRecord, users: VolumeUser[]): number {
+    if (v.Options) return -1;
+    if (users.some((u) => u.running && u.volumes.includes(v.Name))) return dirSize(this.dataDir(v.Name));
+    return this.keptSizes.size(v.Name, this.dataDir(v.Name), v.CreatedAt);
   }
 
   /** The daemon's data root (volumes live in `<data-root>/volumes`). */
@@ -270,7 +293,7 @@ export class VolumeService {
       if (!(filters.label ?? []).every((l) => labelMatches(v.Labels, l))) continue;
       const not = filters['label!'] ?? [];
       if (not.length && not.some((l) => labelMatches(v.Labels, l))) continue;
-      const size = v.Options ? 0 : dirSize(this.dataDir(v.Name));
+      const size = v.Options ? 0 : this.sizeOf(v, []);
       this.destroy(v.Name);
       deleted.push(v.Name);
       reclaimed += size;
@@ -282,9 +305,7 @@ export class VolumeService {
   /** Volumes with usage, for `system df`. */
   usage(): object[] {
     const users = this.users();
-    return [...this.volumes.values()].map((v) =>
-      this.view(v, { size: v.Options ? -1 : dirSize(this.dataDir(v.Name)), refs: users.filter((u) => u.volumes.includes(v.Name)).length }),
-    );
+    return [...this.volumes.values()].map((v) => this.view(v, { size: this.sizeOf(v, users), refs: users.filter((u) => u.volumes.includes(v.Name)).length }));
   }
 
   /** Where the volume's content is while no container of ours mounts it (see VolumeSource). */
