@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { containerUserIds, extractInto, goFileMode, rfc3339Nano } from '../../src/engine/containers/archive';
-import { TarReader, type TarHeader } from '../../src/engine/containers/archive-untar';
+import { TarReader, type TarEntry } from '../../src/util/tar/reader';
 import { writeTreeTar } from '../../src/engine/layers/tar-writer';
+import { TreePacker } from '../../src/util/tar/pack';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -42,12 +43,12 @@ test('the tar reader handles ustar, GNU and PAX long names in any piece size', (
     const tar = execFileSync('tar', ['-c', `--format=${format}`, '-C', src, '.'], { maxBuffer: 1 << 24 });
     for (const piece of [1, 7, 512, 100000]) {
       const seen: Array<[string, string, number]> = [];
-      const r = new TarReader((h: TarHeader) => {
+      const r = new TarReader((h: TarEntry) => {
         seen.push([h.type, h.name, h.size]);
         let n = 0;
         return { write: (b) => (n += b.length), end: () => assert.equal(n, h.size) };
       });
-      for (let i = 0; i < tar.length && !r.done; i += piece) r.push(tar.subarray(i, i + piece));
+      for (let i = 0; i < tar.length && !r.done; i += piece) void r.push(tar.subarray(i, i + piece));
       assert.ok(r.done, `${format}/${piece}`);
       assert.ok(seen.some(([t, n, s]) => t === 'file' && n === `./${long}/${'f'.repeat(90)}` && s === 1000), `${format}/${piece}`);
     }
@@ -121,4 +122,50 @@ test('layer tars from an upper dir: overlay whiteouts and opaque dirs become OCI
   await writeTreeTar(upper, '', out, { overlayWhiteouts: true, opaqueDirs: new Set([path.join(upper, 'opq')]) });
   const names = execFileSync('tar', ['-t'], { input: Buffer.concat(chunks) }).toString().split('\n').filter(Boolean);
   assert.deepEqual(names, ['etc/', 'etc/.wh.gone', 'etc/new', 'opq/', 'opq/.wh..wh..opq']);
+});
+
+test('the tree packer: long names, links and hard links read back by GNU tar and the reader, whatever the buffer size', () => {
+  const src = tmp();
+  const longDir = `${'a'.repeat(80)}/${'b'.repeat(80)}`;
+  fs.mkdirSync(path.join(src, 'top', longDir), { recursive: true });
+  fs.writeFileSync(path.join(src, 'top', longDir, 'c'.repeat(99)), 'x'.repeat(1500));
+  fs.writeFileSync(path.join(src, 'top', 'é'.repeat(60)), 'unicode');
+  fs.symlinkSync('t'.repeat(150), path.join(src, 'top', 'longlink'));
+  fs.writeFileSync(path.join(src, 'top', 'h1'), 'hard');
+  fs.linkSync(path.join(src, 'top', 'h1'), path.join(src, 'top', 'h2'));
+  fs.writeFileSync(path.join(src, 'top', 'empty'), '');
+  let reference: Buffer | undefined;
+  for (const size of [1, 100, 511, 512, 1000, 1 << 20]) {
+    const p = new TreePacker(path.join(src, 'top'), 'top');
+    const parts: Buffer[] = [];
+    while (!p.finished) {
+      const buf = Buffer.alloc(size);
+      parts.push(buf.subarray(0, p.fill(buf, 0)));
+    }
+    const tar = Buffer.concat(parts);
+    if (reference) assert.ok(tar.equals(reference), `buffers of ${size} bytes give the same archive`);
+    reference = tar;
+  }
+  const out = tmp();
+  execFileSync('tar', ['-x', '-C', out], { input: reference });
+  assert.equal(fs.readFileSync(path.join(out, 'top', longDir, 'c'.repeat(99)), 'utf8'), 'x'.repeat(1500));
+  assert.equal(fs.readFileSync(path.join(out, 'top', 'é'.repeat(60)), 'utf8'), 'unicode');
+  assert.equal(fs.readlinkSync(path.join(out, 'top', 'longlink')), 't'.repeat(150));
+  assert.equal(fs.statSync(path.join(out, 'top', 'h2')).ino, fs.statSync(path.join(out, 'top', 'h1')).ino);
+  const seen: string[] = [];
+  const r = new TarReader((e: TarEntry) => void seen.push(`${e.type} ${e.name}${e.linkname ? ` -> ${e.linkname}` : ''}`));
+  void r.push(reference!);
+  r.end();
+  assert.ok(r.done);
+  assert.deepEqual(seen, [
+    'directory top/',
+    `directory top/${'a'.repeat(80)}/`,
+    `directory top/${longDir}/`,
+    `file top/${longDir}/${'c'.repeat(99)}`,
+    'file top/empty',
+    'file top/h1',
+    'link top/h2 -> top/h1',
+    `symlink top/longlink -> ${'t'.repeat(150)}`,
+    `file top/${'é'.repeat(60)}`,
+  ]);
 });

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import * as tarStream from 'tar-stream';
-import { TarEntry, TarEntrySink, TarReader } from '../../src/engine/layers/tar-reader';
+import { TarEntry, TarEntrySink, TarReader } from '../../src/util/tar/reader';
 
 const sandboxes: string[] = [];
 after(() => sandboxes.forEach((s) => fs.rmSync(s, { recursive: true, force: true })));

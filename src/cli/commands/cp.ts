@@ -6,7 +6,7 @@ import { isNotFound } from '../../client';
 import type { Cli } from '../cli';
 import { type CommandSpec, StatusError } from '../command';
 import type { FlagValues } from '../flags';
-import { extractTar, TarPack } from './cp-tar';
+import { extractTar, packForUpload } from './cp-tar';
 
 interface PathStat {
   name: string;
@@ -117,7 +117,7 @@ async function copyToContainer(cli: Cli, src: string, container: string, dst: st
     putPath = path.posix.dirname(dst.replace(/\/+$/, '') || '/');
     name = path.posix.basename(dst.replace(/\/+$/, ''));
   }
-  const tar = new TarPack(abs, name, follow);
+  const tar = packForUpload(abs, name, follow);
   let packError: Error | undefined;
   tar.on('error', (err) => (packError ??= err));
   let res;

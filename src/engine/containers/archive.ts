@@ -4,9 +4,9 @@ import type { Readable, Writable } from 'node:stream';
 import { EngineError, invalidParameter, notFound } from '../../util/errors';
 import { log } from '../../util/log';
 import { BreakoutError, cleanEntryName, resolveInRoot } from '../layers/entry-path';
-import { TarFormatError, TarReader, type EntrySink, type TarHeader } from './archive-untar';
-import { writeTreeTar } from '../layers/tar-writer';
-import { packTree } from './archive-pack';
+import { packTree } from '../../util/tar/pack';
+import { TarFormatError, TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
+import { dropBytes } from '../../util/tar/writev';
 import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -344,7 +344,7 @@ export class ContainerArchive {
       // Kernel file systems of a running container (/proc, /sys, /dev) are not archived, only their mount points.
       const rootNorm = path.normalize(root);
       const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
-      await packTree(host, name, out, { skip });
+      await packTree(host, name, out, { skip, reuseBuffers: true });
     });
   }
 
@@ -355,7 +355,7 @@ export class ContainerArchive {
       const out = start();
       const rootNorm = path.normalize(root);
       const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
-      await writeTreeTar(root, '', out, { skip });
+      await packTree(root, '', out, { skip, reuseBuffers: true });
     });
   }
 
@@ -496,11 +496,11 @@ class Extraction {
     this.dirs.clear();
   }
 
-  begin(h: TarHeader): EntrySink | undefined {
+  begin(h: TarEntry): TarEntrySink | undefined {
     if (this.error) throw this.error;
     const { root, dest, opts } = this;
     const rel = cleanEntryName(h.name);
-    const type = h.type;
+    const type = h.type === 'contiguous-file' ? 'file' : h.type;
     if (rel === '' || type === 'other') return undefined;
     const containerPath = path.posix.join(dest, rel);
     const parentHost = this.parentDir(path.posix.dirname(containerPath));
@@ -564,7 +564,7 @@ class Extraction {
     }
   }
 
-  private fileSink(fd: number, size: number, uid: number, gid: number, mode: number, mtime: Date): EntrySink | undefined {
+  private fileSink(fd: number, size: number, uid: number, gid: number, mode: number, mtime: Date): TarEntrySink | undefined {
     let outstanding = 0;
     let ended = false;
     let closed = false;
@@ -656,20 +656,6 @@ class Extraction {
     if (this.ops === 0) return Promise.resolve();
     return new Promise((resolve) => (this.idle = resolve));
   }
-}
-
-function dropBytes(bufs: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = n;
-  for (const b of bufs) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
 }
 
 export async function extractInto(root: string, dest: string, body: Readable, opts: ExtractOptions): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { LayerWriter } from './layer-writer';
 import type { SpecialOpStrategy } from './special-files';
-import { TarFormatError, TarReader } from './tar-reader';
+import { TarFormatError, TarReader } from '../../util/tar/reader';
 
 export class InvalidTarError extends Error {}
 

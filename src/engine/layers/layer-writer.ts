@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { cleanEntryName, resolveInRoot } from './entry-path';
 import { entryXattrs } from './pax-xattrs';
 import { SpecialFileQueue, SpecialOpStrategy } from './special-files';
-import type { TarEntry, TarEntrySink } from './tar-reader';
+import type { TarEntry, TarEntrySink } from '../../util/tar/reader';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
