@@ -241,13 +241,19 @@ test('the berth CLI manages volumes like docker', async () => {
 });
 
 test('system df counts volumes: size and how many containers use them', async () => {
-  await ok(['run', '--name', 'dfu', '-v', 'dfvol:/d', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /d/z']);
+  await ok(['run', '--name', 'dfu', '-v', 'dfvol:/d', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero >> /d/z']);
   await ok(['volume', 'create', 'dfidle']);
-  const df = JSON.parse((await d.api('GET', '/system/df')).body);
-  const byName = Object.fromEntries((df.Volumes as Array<{ Name: string; UsageData: object }>).map((v) => [v.Name, v.UsageData]));
+  const volumeUsage = async () => {
+    const df = JSON.parse((await d.api('GET', '/system/df')).body);
+    return Object.fromEntries((df.Volumes as Array<{ Name: string; UsageData: object }>).map((v) => [v.Name, v.UsageData]));
+  };
+  let byName = await volumeUsage();
   assert.deepEqual(byName.dfvol, { Size: 100000, RefCount: 1 });
   assert.deepEqual(byName.dfidle, { Size: 0, RefCount: 0 });
   assert.match(await ok(['system', 'df']), /Local Volumes +2 +1 +100kB +0B \(0%\)/);
+  await ok(['start', '-a', 'dfu']); // appends again: the kept size is dropped when the container starts
+  byName = await volumeUsage();
+  assert.deepEqual(byName.dfvol, { Size: 200000, RefCount: 1 });
   await ok(['rm', 'dfu']);
   await ok(['volume', 'rm', 'dfvol', 'dfidle']);
 });
@@ -267,4 +273,11 @@ test('--mount keys: volume-label, volume-opt, tmpfs-mode, bind-nonrecursive, rea
   assert.deepEqual(v.Labels, { team: 'db' });
   assert.deepEqual(v.Options, { device: 'tmpfs', o: 'size=2m', type: 'tmpfs' });
   await ok(['volume', 'rm', 'labelled']);
+});
+
+test('a volume on /etc does not hide the container\'s /etc/hosts, /etc/hostname and /etc/resolv.conf', async () => {
+  const out = await ok(['run', '--rm', '-h', 'etchost', '--add-host', 'extra.example:10.1.2.3', '-v', 'etcvol:/etc', 'busybox', 'sh', '-c',
+    'cat /etc/hostname; grep -c extra.example /etc/hosts; test -s /etc/resolv.conf && echo resolv; test -f /etc/passwd && echo passwd']);
+  assert.equal(out, 'etchost\n1\nresolv\npasswd\n');
+  await ok(['volume', 'rm', 'etcvol']);
 });

@@ -241,21 +241,26 @@ export function buildSpec(inp: SpecInputs): object {
     defaults.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] });
   }
   for (const m of defaults) if (!userMounts.has(m.destination)) mounts.push(m);
-  mounts.push(
+  const etcMounts: Mount[] = [
     { destination: '/etc/resolv.conf', type: 'bind', source: inp.etcFiles.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: inp.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: inp.etcFiles.hosts, options: ['rbind', 'rprivate'] },
-  );
+  ];
+  mounts.push(...etcMounts);
   if (withInit) mounts.push({ destination: CONTAINER_INIT_PATH, type: 'bind', source: hostInitBinary()!, options: ['bind', 'ro'] });
   if (readonly) {
     const keepRw = new Set(['/proc', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev']);
     for (const m of mounts) if (!keepRw.has(m.destination) && !m.options.includes('ro')) m.options.push('ro');
   }
+  // The container's own mounts (/etc files, --tmpfs, volumes, binds) go parents first, as moby sorts
+  // them: a volume on /etc must not cover the /etc/hosts bind.
+  const own: Mount[] = mounts.splice(mounts.indexOf(etcMounts[0]!), etcMounts.length);
   for (const [dest, data] of Object.entries(hc.Tmpfs ?? {})) {
     const options = mergeTmpfsOptions(['noexec', 'nosuid', 'nodev', 'rprivate', ...(data ? data.split(',') : [])]);
-    mounts.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options });
+    own.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options });
   }
-  mounts.push(...(inp.userMounts ?? []));
+  own.push(...(inp.userMounts ?? []));
+  mounts.push(...sortedByDepth(own));
 
   // Devices.
   let devices: SpecDevice[] = [];
@@ -323,4 +328,13 @@ export function buildSpec(inp: SpecInputs): object {
       readonlyPaths,
     },
   };
+}
+
+/** Mounts ordered by the depth of their destination (stable), so that a mount never hides a deeper one. */
+export function sortedByDepth<T extends { destination: string }>(mounts: T[]): T[] {
+  const depth = (p: string) => path.posix.normalize(p).split('/').filter(Boolean).length;
+  return mounts
+    .map((m, i) => ({ m, i, d: depth(m.destination) }))
+    .sort((a, b) => a.d - b.d || a.i - b.i)
+    .map((x) => x.m);
 }
