@@ -216,6 +216,13 @@ export class Transport {
     });
   }
 
+  /** The request line and headers of a GET without a body, for rawGet (after negotiation). */
+  async rawGetRequest(path: string, query?: Query): Promise<string> {
+    await this.negotiate();
+    const host = this.endpoint.proto === 'unix' ? DUMMY_HOST : `${this.endpoint.hostname}:${this.endpoint.port}`;
+    return `GET ${this.buildPath(path, query, true)} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${this.userAgent}\r\nConnection: close\r\n\r\n`;
+  }
+
   /** Sends a request (negotiating first) and throws ApiError for statuses >= 400. */
   async request(opts: RequestOptions): Promise<http.IncomingMessage> {
     await this.negotiate();

@@ -9,6 +9,7 @@ import { containerUserIds, extractInto, goFileMode, rfc3339Nano } from '../../sr
 import { TarReader, type TarEntry } from '../../src/util/tar/reader';
 import { writeTreeTar } from '../../src/engine/layers/tar-writer';
 import { TreePacker } from '../../src/util/tar/pack';
+import { ResponseDecoder, type RawHead } from '../../src/client/raw-get';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -168,4 +169,33 @@ test('the tree packer: long names, links and hard links read back by GNU tar and
     `symlink top/longlink -> ${'t'.repeat(150)}`,
     `file top/${'é'.repeat(60)}`,
   ]);
+});
+
+test('the raw response decoder of berth cp: chunked, Content-Length and close-delimited bodies in any piece size', () => {
+  const body = Buffer.from('x'.repeat(3000) + 'end');
+  const chunked = Buffer.concat([
+    Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Docker-Container-Path-Stat: e30=\r\n\r\n'),
+    Buffer.from('a00;ext=1\r\n'), body.subarray(0, 2560), Buffer.from('\r\n'),
+    Buffer.from(`${(body.length - 2560).toString(16)}\r\n`), body.subarray(2560), Buffer.from('\r\n0\r\nTrailer: t\r\n\r\n'),
+  ]);
+  const sized = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  const closed = Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), body]);
+  for (const wire of [chunked, sized, closed]) {
+    for (const piece of [1, 3, 100, 1 << 20]) {
+      const got: Buffer[] = [];
+      let head: RawHead | undefined;
+      const dec = new ResponseDecoder((h) => ((head = h), true), (b) => got.push(Buffer.from(b)));
+      for (let i = 0; i < wire.length && !dec.done; i += piece) dec.push(Buffer.from(wire.subarray(i, i + piece)));
+      dec.end();
+      assert.equal(head!.status, 200);
+      assert.ok(Buffer.concat(got).equals(body), `piece ${piece}`);
+    }
+  }
+  assert.equal(new ResponseDecoder(() => true, () => undefined).done, false);
+  const cut = new ResponseDecoder(() => true, () => undefined);
+  cut.push(sized.subarray(0, sized.length - 10));
+  assert.throws(() => cut.end(), /unexpected EOF/);
+  const refused = new ResponseDecoder((h) => h.status === 200, () => assert.fail('no body for an error'));
+  refused.push(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!'));
+  assert.ok(refused.done);
 });

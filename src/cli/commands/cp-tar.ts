@@ -33,47 +33,37 @@ export class TarError extends Error {}
 export interface ExtractOptions {
   /** The first name component `from` becomes `to` (docker cp's rebasing to a new name). */
   rename?: { from: string; to: string };
+  /** Pieces are reused after `push` returns (rawGet's read buffer): file data is written at once. */
+  transient?: boolean;
 }
 
 /**
- * Extracts a tar (the pieces of `body`) under the directory `dest`, as the docker CLI does for cp:
- * modes and times from the archive, owners not (the files belong to the user running the copy),
- * a directory never replaced by a non-directory or the reverse.
+ * Extracts a tar under the directory `dest`, as the docker CLI does for cp: modes and times from the
+ * archive, owners not (the files belong to the user running the copy), a directory never replaced by a
+ * non-directory or the reverse. `push` each piece of the download (used only during the call when
+ * `transient`), then `end`; `abort` after a failure.
  */
-export function extractTar(body: Readable, dest: string, opts: ExtractOptions = {}): Promise<void> {
-  const x = new Extractor(dest, opts);
-  const reader = new TarReader((e) => x.begin(e));
-  return new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      body.off('data', onData);
-      reader.abort();
-      body.resume();
-      reject(err);
-    };
-    const onData = (chunk: Buffer) => {
-      try {
-        if (!reader.done) void reader.push(chunk); // the handler never waits
-      } catch (err) {
-        fail(err);
-      }
-    };
-    body.on('data', onData);
-    body.once('end', () => {
-      if (failed) return;
-      try {
-        if (!reader.done) reader.end();
-        x.finish();
-        resolve();
-      } catch (err) {
-        fail(err);
-      }
-    });
-    body.once('error', fail);
-    body.once('aborted', () => fail(new TarError('unexpected EOF')));
-  });
+export class TarExtraction {
+  private readonly x: Extractor;
+  private readonly reader: TarReader;
+
+  constructor(dest: string, opts: ExtractOptions = {}) {
+    this.x = new Extractor(dest, opts);
+    this.reader = new TarReader((e) => this.x.begin(e));
+  }
+
+  push(chunk: Buffer): void {
+    if (!this.reader.done) void this.reader.push(chunk); // the handler never waits
+  }
+
+  end(): void {
+    if (!this.reader.done) this.reader.end();
+    this.x.finish();
+  }
+
+  abort(): void {
+    this.reader.abort();
+  }
 }
 
 class Extractor {
@@ -229,6 +219,12 @@ class Extractor {
     if (e.size === 0) {
       close();
       return undefined;
+    }
+    if (this.opts.transient) {
+      return {
+        write: (data: Buffer) => writevFullySync(fd, [data], data.length),
+        end: close,
+      };
     }
     let parts: Buffer[] = [];
     let pending = 0;

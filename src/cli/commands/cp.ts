@@ -2,11 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isNotFound } from '../../client';
+import { isNotFound, RawHttpError, rawGet } from '../../client';
 import type { Cli } from '../cli';
 import { type CommandSpec, StatusError } from '../command';
 import type { FlagValues } from '../flags';
-import { extractTar, packForUpload } from './cp-tar';
+import { packForUpload, TarExtraction } from './cp-tar';
 
 interface PathStat {
   name: string;
@@ -40,13 +40,45 @@ async function copyFromContainer(cli: Cli, container: string, src: string, dst: 
     const st = await statPath(cli, container, src);
     if (st.linkTarget) srcPath = st.linkTarget;
   }
-  const res = await cli.client.transport.request({ method: 'GET', path: `/containers/${container}/archive`, query: { path: srcPath } });
+  const apiPath = `/containers/${container}/archive`;
+  const query = { path: srcPath };
   if (dst === '-') {
+    const res = await cli.client.transport.request({ method: 'GET', path: apiPath, query });
     await pipeline(res, cli.io.stdout, { end: false });
     return;
   }
-  const raw = res.headers['x-docker-container-path-stat'];
-  const stat = raw ? (JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat) : undefined;
+  // The archive is read on a plain socket and extracted as it arrives (see rawGet).
+  const transport = cli.client.transport;
+  let extraction: TarExtraction | undefined;
+  const head = await rawGet(
+    transport.endpoint,
+    await transport.rawGetRequest(apiPath, query),
+    (h) => {
+      if (h.status !== 200) return false;
+      extraction = startExtraction(h.headers['x-docker-container-path-stat'], src, srcPath, dst);
+      return true;
+    },
+    (data) => extraction!.push(data),
+  ).catch((err) => {
+    extraction?.abort();
+    throw err instanceof RawHttpError && err.message === 'unexpected EOF' ? new Error('unexpected EOF') : err;
+  });
+  if (!extraction) {
+    // An error status: asked again through the client, which reports it as docker does.
+    await transport.request({ method: 'GET', path: apiPath, query }).then((res) => res.destroy());
+    throw new Error(`unexpected status ${head.status}`);
+  }
+  try {
+    extraction.end();
+  } catch (err) {
+    extraction.abort();
+    throw err;
+  }
+}
+
+/** Checks the destination against the source's stat and prepares the extraction (docker's rules). */
+function startExtraction(rawStat: string | undefined, src: string, srcPath: string, dst: string): TarExtraction {
+  const stat = rawStat ? (JSON.parse(Buffer.from(rawStat, 'base64').toString('utf8')) as PathStat) : undefined;
   const base = stat?.name ?? path.basename(srcPath);
   const srcIsDir = stat ? stat.mode >= GO_DIR : false;
   const contentsOnly = src.endsWith('/.');
@@ -56,30 +88,18 @@ async function copyFromContainer(cli: Cli, container: string, src: string, dst: 
   } catch {
     dstStat = undefined;
   }
-  try {
-    if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
-    if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
-  } catch (err) {
-    res.destroy();
-    throw err;
-  }
-  if (dstStat?.isDirectory()) {
-    await extractTar(res, dst);
-    return;
-  }
+  if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
+  if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
+  if (dstStat?.isDirectory()) return new TarExtraction(dst, { transient: true });
   const dir = path.dirname(dst);
   let parent: fs.Stats;
   try {
     parent = fs.statSync(dir);
   } catch {
-    res.destroy();
     throw new StatusError(`stat ${dir}: no such file or directory`, 1);
   }
-  if (!parent.isDirectory()) {
-    res.destroy();
-    throw new StatusError(`stat ${dir}: not a directory`, 1);
-  }
-  await extractTar(res, dir, { rename: { from: contentsOnly ? '.' : base, to: path.basename(dst) } });
+  if (!parent.isDirectory()) throw new StatusError(`stat ${dir}: not a directory`, 1);
+  return new TarExtraction(dir, { transient: true, rename: { from: contentsOnly ? '.' : base, to: path.basename(dst) } });
 }
 
 async function copyToContainer(cli: Cli, src: string, container: string, dst: string, copyUIDGID: boolean, follow: boolean): Promise<void> {
