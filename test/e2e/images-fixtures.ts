@@ -128,3 +128,66 @@ export function fileLayer(name: string, content: string | Buffer): Promise<Buffe
 export function randomLayer(name: string, size: number): Promise<Buffer> {
   return makeTar([{ name, body: crypto.randomBytes(size) }]);
 }
+
+/** v1 image IDs of the pre-1.10 fixture below. */
+export const LEGACY_BASE_V1 = '1a'.repeat(32);
+export const LEGACY_CHILD_V1 = '2b'.repeat(32);
+
+/**
+ * A pre-1.10 `docker save` archive made by hand (no manifest.json): two v1 image directories
+ * chained by `parent`, tags in `repositories`. The JSON is written the way old Docker wrote it
+ * (indented here, with fields v2 configs drop, HTML characters, a non-UTC-looking zero offset) so
+ * that loading must convert it exactly as moby does to arrive at Docker's image IDs.
+ */
+export async function legacyArchive(): Promise<{ tar: Buffer; layers: Buffer[] }> {
+  const base = await makeTar([
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/os-release', body: 'NAME=legacy\n' },
+  ]);
+  const child = await makeTar([{ name: 'f', body: 'a && b <c>\n' }]);
+  const baseJson = JSON.stringify(
+    {
+      id: LEGACY_BASE_V1,
+      created: '2015-10-01T12:00:00.500000000Z',
+      container: 'c0ffee',
+      container_config: { Cmd: ['/bin/sh', '-c', '#(nop) ADD file:abc in /'] },
+      docker_version: '1.9.1',
+      config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
+      architecture: 'amd64',
+      os: 'linux',
+      Size: 12,
+    },
+    null,
+    2,
+  );
+  const childJson = JSON.stringify(
+    {
+      id: LEGACY_CHILD_V1,
+      parent: LEGACY_BASE_V1,
+      created: '2015-10-01T12:00:01.000000000+00:00',
+      author: 'Ann <ann@example.com>',
+      comment: 'with & <html> é',
+      container_config: { Cmd: ['/bin/sh', '-c', 'echo a && echo b > /f'] },
+      docker_version: '1.9.1',
+      config: { Cmd: ['sh', '-c', 'cat /f'], Labels: { k: 'v' } },
+      architecture: 'amd64',
+      os: 'linux',
+      Size: 11,
+      throwaway: false,
+    },
+    null,
+    '\t',
+  );
+  const tar = await makeTar([
+    { name: 'repositories', body: JSON.stringify({ 'legacy/app': { v1: LEGACY_CHILD_V1 }, 'legacy/base': { latest: LEGACY_BASE_V1 } }) + '\n' },
+    { name: `${LEGACY_BASE_V1}/`, type: 'directory' },
+    { name: `${LEGACY_BASE_V1}/VERSION`, body: '1.0' },
+    { name: `${LEGACY_BASE_V1}/json`, body: baseJson },
+    { name: `${LEGACY_BASE_V1}/layer.tar`, body: base },
+    { name: `${LEGACY_CHILD_V1}/`, type: 'directory' },
+    { name: `${LEGACY_CHILD_V1}/VERSION`, body: '1.0' },
+    { name: `${LEGACY_CHILD_V1}/json`, body: childJson },
+    { name: `${LEGACY_CHILD_V1}/layer.tar`, body: child },
+  ]);
+  return { tar, layers: [base, child] };
+}

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import * as tarStream from 'tar-stream';
 import { Readable } from 'node:stream';
 import { TestDaemon } from './harness';
-import { dockerArchive, fileLayer, hex, ociLayout, sha256 } from './images-fixtures';
+import { LEGACY_BASE_V1, LEGACY_CHILD_V1, dockerArchive, fileLayer, hex, legacyArchive, makeTar, ociLayout, sha256 } from './images-fixtures';
 
 let d: TestDaemon;
 let work: string;
@@ -316,4 +316,50 @@ test('load: zstd- and gzip-compressed archives, OCI layers with tar+zstd media t
   r = await d.docker(['load'], { input: zst(fs.readFileSync(saved)) });
   assert.deepEqual([r.code, r.stdout], [0, 'Loaded image: rt/zstd:1\n']);
   assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Id}}', 'rt/zstd:1'])).stdout.trim(), oci.built[0]!.id);
+});
+
+test('load: a pre-1.10 archive (v1 image directories, no manifest.json) gets the image IDs Docker 20.10 gives it', async () => {
+  const { tar, layers } = await legacyArchive();
+  // The IDs Debian's Docker 20.10 reports after `docker load` of this very archive (moby's legacyLoad).
+  const appId = 'sha256:4a601aa7ecd24432b50e2fb62d55cbb01e0a317cf12c52ea8a4675df0dacf0ef';
+  const baseId = 'sha256:122f0e32924a7303d2cfaa26302f7a4a581ae1603d7d1fdc9ba2a4c8950bdfd3';
+  const r = await d.docker(['load'], { input: tar });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', ''], 'legacy loads print nothing, as in Docker');
+  const inspect = async (ref: string, f: string) => (await d.docker(['image', 'inspect', '-f', f, ref])).stdout.trim();
+  assert.equal(await inspect('legacy/app:v1', '{{.Id}} {{.Parent}} {{.Created}}'), `${appId} ${baseId} 2015-10-01T12:00:01Z`);
+  assert.equal(await inspect('legacy/base:latest', '{{.Id}} {{.Parent}} {{.Created}}'), `${baseId}  2015-10-01T12:00:00.5Z`);
+  assert.equal(await inspect('legacy/app:v1', '{{json .RootFS.Layers}}'), JSON.stringify(layers.map(sha256)));
+  assert.equal(await inspect('legacy/app:v1', '{{.Author}}|{{.Comment}}|{{json .Config.Cmd}}|{{json .Config.Labels}}'), 'Ann <ann@example.com>|with & <html> é|["sh","-c","cat /f"]|{"k":"v"}');
+  const history = await d.docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Comment}}', 'legacy/app:v1']);
+  assert.equal(history.stdout, `${appId}|/bin/sh -c echo a && echo b > /f|with & <html> é\n${baseId}|/bin/sh -c #(nop) ADD file:abc in /|\n`);
+  // The converted config is moby's byte for byte: Go's JSON (sorted keys, compact, <>& escaped), v1-only fields gone.
+  assert.equal((await d.docker(['save', '-o', path.join(work, 'legacy-saved.tar'), 'legacy/app:v1'])).code, 0);
+  const saved = await readTar(fs.readFileSync(path.join(work, 'legacy-saved.tar')));
+  const config = saved.get(`blobs/sha256/${hex(appId)}`)!.body.toString('utf8');
+  assert.equal(sha256(config), appId);
+  assert.ok(config.startsWith('{"architecture":"amd64","author":"Ann \\u003cann@example.com\\u003e","comment":"with \\u0026 \\u003chtml\\u003e é","config":{'), config);
+  assert.ok(!/"(id|parent|Size|throwaway)":/.test(config), config);
+  // The files are there.
+  assert.equal((await d.docker(['create', '--name', 'legacy-c', 'legacy/app:v1'])).code, 0);
+  assert.equal((await d.docker(['cp', 'legacy-c:/f', path.join(work, 'legacy-f')])).code, 0);
+  assert.equal(fs.readFileSync(path.join(work, 'legacy-f'), 'utf8'), 'a && b <c>\n');
+  assert.equal((await d.docker(['rm', 'legacy-c'])).code, 0);
+  assert.equal((await d.docker(['rmi', 'legacy/app:v1', 'legacy/base:latest'])).code, 0);
+
+  // Broken legacy archives: Docker's texts, nothing stored.
+  const before = (await d.docker(['images', '-aq'])).stdout;
+  const orphan = await makeTar([
+    { name: `${LEGACY_CHILD_V1}/json`, body: JSON.stringify({ id: LEGACY_CHILD_V1, parent: LEGACY_BASE_V1, created: '2015-10-01T12:00:01Z' }) },
+    { name: `${LEGACY_CHILD_V1}/layer.tar`, body: layers[1]! },
+  ]);
+  let bad = await d.docker(['load'], { input: orphan });
+  assert.deepEqual([bad.code, bad.stderr], [1, `invalid archive: parent ${LEGACY_BASE_V1} of ${LEGACY_CHILD_V1} is missing\n`]);
+  const unknownTag = await makeTar([
+    { name: 'repositories', body: JSON.stringify({ x: { latest: LEGACY_BASE_V1 } }) },
+    { name: `${LEGACY_CHILD_V1}/json`, body: JSON.stringify({ id: LEGACY_CHILD_V1, created: '2015-10-01T12:00:01Z' }) },
+    { name: `${LEGACY_CHILD_V1}/layer.tar`, body: layers[1]! },
+  ]);
+  bad = await d.docker(['load'], { input: unknownTag });
+  assert.deepEqual([bad.code, bad.stderr], [1, `invalid target ID: ${LEGACY_BASE_V1}\n`]);
+  assert.equal((await d.docker(['images', '-aq'])).stdout, before);
 });

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import { sha256Digest } from '../content/digest';
 import { InvalidArchiveError, ImageArchive } from './archive-reader';
 import { parseConfig } from './config';
+import { planLegacyArchive } from './legacy-archive';
 import type { ImageConfigJson } from './config';
 import {
   ANNOTATION_IMAGE_NAME,
@@ -28,6 +29,8 @@ export interface PlannedImage {
   refs: ParsedReference[];
   /** Parent image ID recorded in manifest.json, if any. */
   parent?: string;
+  /** Loaded without "Loaded image" lines (moby's legacy load prints none). */
+  quietLoad?: boolean;
 }
 
 interface ManifestItem {
@@ -52,10 +55,15 @@ interface Descriptor {
 export function planLoad(archive: ImageArchive): PlannedImage[] {
   if (archive.has('manifest.json')) return planDockerArchive(archive);
   if (archive.has('index.json')) return planOciLayout(archive);
-  if (archive.has('repositories')) {
-    throw new InvalidArchiveError('invalid archive: legacy image archives without manifest.json are not supported');
-  }
-  throw new InvalidArchiveError('invalid archive: neither manifest.json nor index.json found (not an image archive)');
+  // Neither: a pre-1.10 archive (v1 image directories), or not an image archive at all.
+  return planLegacyArchive(archive).map((image) => ({
+    configBytes: image.configBytes,
+    config: readConfig(image.configBytes, 'converted from a v1 image'),
+    layers: image.layers,
+    refs: image.refs,
+    ...(image.parent ? { parent: image.parent } : {}),
+    quietLoad: true,
+  }));
 }
 
 function planDockerArchive(archive: ImageArchive): PlannedImage[] {

@@ -115,6 +115,11 @@ export class ImageArchive {
     return this.member(name) !== undefined;
   }
 
+  /** Names of the regular-file members, in archive order. */
+  names(): string[] {
+    return [...this.members.keys()];
+  }
+
   member(name: string): ArchiveMember | undefined {
     let current = cleanName(name);
     for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {

@@ -1,6 +1,7 @@
 import type { ImageConfigBody } from './config';
 import type { ImageEntry } from './image-index';
 import { ParsedReference, familiarString } from './reference';
+import { goTimeText } from './time';
 
 /** Docker prints the zero time.Time for images that were never tagged. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -22,7 +23,7 @@ export function inspectImage(entry: ImageEntry, refs: ParsedReference[], paths: 
     RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
     Parent: entry.parent,
     Comment: cfg.comment || history[history.length - 1]?.comment || '',
-    Created: cfg.created ?? '',
+    Created: (cfg.created && goTimeText(cfg.created)) ?? cfg.created ?? '',
     DockerVersion: cfg.docker_version ?? '',
     Author: cfg.author ?? '',
     Config: inspectConfig(cfg.config ?? {}),

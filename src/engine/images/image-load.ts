@@ -129,7 +129,7 @@ async function register(target: LoadTarget, plan: PlannedImage[], send: (m: Load
     const parent = image.parent && target.isValidParent(image.parent, image.config.rootfs.diff_ids) ? image.parent : undefined;
     const id = await target.createImage(image.configBytes, parent);
     ids.push(id);
-    idLines += `Loaded image ID: ${id}\n`;
+    if (!image.quietLoad) idLines += `Loaded image ID: ${id}\n`;
     tagged = 0;
     for (const ref of image.refs) {
       const previous = target.tagged(ref);
@@ -137,13 +137,13 @@ async function register(target: LoadTarget, plan: PlannedImage[], send: (m: Load
         send({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${previous} to empty string\n` });
       }
       target.setTag(ref, id);
-      send({ stream: `Loaded image: ${familiarString(ref)}\n` });
+      if (!image.quietLoad) send({ stream: `Loaded image: ${familiarString(ref)}\n` });
       tagged++;
     }
     target.saveTags();
     target.event('load', id);
   }
-  if (tagged === 0) send({ stream: idLines });
+  if (tagged === 0 && idLines) send({ stream: idLines });
   return ids;
 }
 

@@ -15,6 +15,18 @@ export function formatRfc3339Nano(unixSeconds: number, nanos: number): string {
   return `${base}${fraction}Z`;
 }
 
+/**
+ * An RFC 3339 timestamp as Go writes the time it parses from it (time.RFC3339Nano): the fraction
+ * without trailing zeros, "Z" for a zero offset, other offsets kept. Undefined when Go would not parse it.
+ */
+export function goTimeText(text: string): string | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(text);
+  if (!m) return undefined;
+  const fraction = (m[2] ?? '').slice(0, 9).replace(/0+$/, '');
+  const zone = m[3]!.toUpperCase() === 'Z' || /^[+-]00:00$/.test(m[3]!) ? 'Z' : m[3]!;
+  return `${m[1]}${fraction ? '.' + fraction : ''}${zone}`;
+}
+
 /** Unix seconds of an RFC 3339 timestamp (any fraction length); 0 when absent or unparsable. */
 export function unixSeconds(timestamp: string | undefined): number {
   if (!timestamp) return 0;
