@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import * as tarStream from 'tar-stream';
 import { ContentStore } from '../../src/engine/content/store';
 import { chainIdOf, chainIds } from '../../src/engine/layers/chain-id';
-import { cleanEntryName } from '../../src/engine/layers/entry-path';
+import { cleanEntryName } from '../../src/util/root-path';
 import { LayerStore } from '../../src/engine/layers/store';
 import type { SpecialOpStrategy } from '../../src/engine/layers/special-files';
 

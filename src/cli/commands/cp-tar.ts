@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { TarPackStream } from '../../util/tar/pack';
 import { TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
 import { writevFullySync } from '../../util/tar/writev';
+import { resolveInRoot } from '../../util/root-path';
 
 /** Gathered file data is written once this much is pending. */
 const WRITE_BATCH = 4 << 20;
@@ -78,39 +79,11 @@ class Extractor {
 
   /** `rel` inside the root, symlinks of existing components followed without ever leaving it. */
   private resolve(rel: string): string {
-    let pending = rel.split('/').filter((c) => c !== '' && c !== '.');
-    const done: string[] = [];
-    let links = 0;
-    let missing = false;
-    while (pending.length) {
-      const c = pending.shift()!;
-      if (c === '..') {
-        done.pop();
-        continue;
-      }
-      if (missing) {
-        done.push(c);
-        continue;
-      }
-      const candidate = path.join(this.root, ...done, c);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(candidate);
-      } catch {
-        missing = true;
-        done.push(c);
-        continue;
-      }
-      if (!st.isSymbolicLink()) {
-        done.push(c);
-        continue;
-      }
-      if (++links > 40) throw new TarError(`too many levels of symbolic links: ${rel}`);
-      const target = fs.readlinkSync(candidate);
-      if (target.startsWith('/')) done.length = 0;
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+    try {
+      return resolveInRoot(this.root, rel, true);
+    } catch (err) {
+      throw new TarError((err as Error).message);
     }
-    return path.join(this.root, ...done);
   }
 
   private parentDir(rel: string): string {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { EngineError, invalidParameter, notFound } from '../../util/errors';
 import { log } from '../../util/log';
-import { BreakoutError, cleanEntryName, resolveInRoot } from '../layers/entry-path';
+import { BreakoutError, cleanEntryName, resolveInRoot } from '../../util/root-path';
 import { packTree } from '../../util/tar/pack';
 import { TarFormatError, TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
 import { dropBytes } from '../../util/tar/writev';

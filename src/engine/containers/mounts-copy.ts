@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../../util/errors';
 import { log } from '../../util/log';
-import { resolveInRoot } from '../layers/entry-path';
+import { resolveInRoot } from '../../util/root-path';
 import type { VolumeService } from '../volumes/service';
 import { fromConfigVolumes, type MountPoint } from './mounts';
 import { runProc } from './mounts-proc';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveInRoot } from '../layers/entry-path';
+import { resolveInRoot } from '../../util/root-path';
 import { runProc } from './mounts-proc';
 
 export interface ViewBind {

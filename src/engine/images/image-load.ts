@@ -2,7 +2,7 @@ import { invalidParameter } from '../../util/errors';
 import type { ContentStore } from '../content/store';
 import { chainIds } from '../layers/chain-id';
 import { UnsupportedCompressionError } from '../layers/decompress';
-import { BreakoutError } from '../layers/entry-path';
+import { BreakoutError } from '../../util/root-path';
 import { InvalidTarError } from '../layers/extract';
 import { DetachedLayer, DiffIdMismatchError, LayerInfo, LayerStore } from '../layers/store';
 import { PlannedImage, planLoad } from './archive-plan';

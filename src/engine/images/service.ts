@@ -5,7 +5,7 @@ import { EngineError, invalidParameter, noSuchImage, notFound } from '../../util
 import { ContentStore } from '../content/store';
 import { sha256Digest } from '../content/digest';
 import { UnsupportedCompressionError } from '../layers/decompress';
-import { BreakoutError } from '../layers/entry-path';
+import { BreakoutError } from '../../util/root-path';
 import { InvalidTarError } from '../layers/extract';
 import { chainIdOf, chainIds } from '../layers/chain-id';
 import { LayerInfo, LayerStore } from '../layers/store';

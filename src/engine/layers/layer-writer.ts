@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanEntryName, resolveInRoot } from './entry-path';
+import { cleanEntryName, resolveInRoot } from '../../util/root-path';
 import { entryXattrs } from './pax-xattrs';
 import { SpecialFileQueue, SpecialOpStrategy } from './special-files';
 import type { TarEntry, TarEntrySink } from '../../util/tar/reader';
