@@ -102,7 +102,11 @@ export class ApiServer {
 
 export function sendError(res: http.ServerResponse, err: unknown, method = 'GET'): void {
   const status = err instanceof EngineError ? err.status : 500;
-  if (!(err instanceof EngineError)) log.error('request failed', { error: errorMessage(err), stack: (err as Error)?.stack });
+  if (!(err instanceof EngineError)) {
+    // A client that hangs up mid-request (a cancelled `docker cp`) is not a daemon failure.
+    if (res.destroyed || !res.socket || res.socket.destroyed) log.debug('request ended: the client went away', { error: errorMessage(err) });
+    else log.error('request failed', { error: errorMessage(err), stack: (err as Error)?.stack });
+  }
   if (res.headersSent) {
     res.destroy();
     return;
