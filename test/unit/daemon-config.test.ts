@@ -1,11 +1,17 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, UsageError } from '../../src/daemon/config';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berthcfg-'));
+const sandboxes: string[] = [];
+after(() => sandboxes.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tmp = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berthcfg-'));
+  sandboxes.push(dir);
+  return dir;
+};
 
 test('defaults follow dockerd\'s layout with Berth\'s names', () => {
   const a = loadConfig([]);

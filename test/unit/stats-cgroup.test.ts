@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +16,14 @@ import {
   statsToJson,
 } from '../../src/engine/runtime/cgroup-stats';
 import { parsePsOutput, validatePsArgs } from '../../src/engine/containers/top';
+
+const sandboxes: string[] = [];
+after(() => sandboxes.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const sandbox = (prefix: string): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  sandboxes.push(dir);
+  return dir;
+};
 
 function write(root: string, rel: string, text: string): void {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -63,8 +71,8 @@ test('blkio (v1) and io.stat (v2) entries', () => {
 });
 
 test('a cgroup v1 sample reads memory, cpu, pids, blkio and the network of the pid', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg1-'));
-  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'proc-'));
+  const root = sandbox('cg1-');
+  const proc = sandbox('proc-');
   const rel = 'berth/abc';
   write(root, `memory/${rel}/memory.usage_in_bytes`, '335872\n');
   write(root, `memory/${rel}/memory.max_usage_in_bytes`, '2772992\n');
@@ -116,8 +124,8 @@ test('a cgroup v1 sample reads memory, cpu, pids, blkio and the network of the p
 });
 
 test('a cgroup v2 sample uses the unified files', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg2-'));
-  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'proc-'));
+  const root = sandbox('cg2-');
+  const proc = sandbox('proc-');
   const rel = 'berth/abc';
   write(root, 'cgroup.controllers', 'cpu memory pids io\n');
   write(root, `${rel}/memory.current`, '1048576\n');
