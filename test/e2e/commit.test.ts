@@ -10,11 +10,7 @@ after(async () => {
   assert.deepEqual(await d.stop(), []);
 });
 
-const ok = async (args: string[]) => {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[]) => d.dockerOk(args);
 
 test('diff lists A/C/D from the container layer, whiteouts as deletions, engine mount points left out', async () => {
   await ok(['run', '--name', 'df1', '-v', '/newvol', 'busybox', 'sh', '-c', 'mkdir -p /a/b; echo x > /a/b/c; rm -rf /home; echo >> /etc/passwd; rm /etc/group; rm -rf /usr; mkdir /usr; touch /usr/z']);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seedBuiltinImages } from '../../src/daemon/seed-images';
@@ -150,6 +151,13 @@ export class TestDaemon {
     return runCmd(dockerBinary(), args, this.clientEnv(), opts);
   }
 
+  /** A docker command that must succeed; its stdout. */
+  async dockerOk(args: string[], opts: CmdOptions = {}): Promise<string> {
+    const r = await this.docker(args, opts);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
   berth(args: string[], opts: CmdOptions = {}): Promise<CmdResult> {
     return runCmd(process.execPath, ['--', BERTH_MAIN, ...args], this.clientEnv(), opts);
   }
@@ -257,4 +265,27 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(50);
   }
+}
+
+/** The body of an HTTP GET (a container's httpd through a published port). */
+export function httpGet(host: string, port: number, urlPath = '/hostname', timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: urlPath, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

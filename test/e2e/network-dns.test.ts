@@ -48,11 +48,7 @@ after(async () => {
 });
 
 const run = (args: string[]) => d.docker(args);
-const ok = async (args: string[]) => {
-  const r = await run(args);
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[]) => d.dockerOk(args);
 
 test('containers resolve each other by name, alias and ID prefix through 127.0.0.11; other networks do not', async () => {
   const id = (await ok(['run', '-d', '--name', 'alpha', '--network', 'n1', '--network-alias', 'db', '--network-alias', 'primary', 'busybox', 'sleep', '300'])).trim();

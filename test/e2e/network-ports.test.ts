@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TestDaemon, eventually } from './harness';
+import { TestDaemon, eventually, freePort, httpGet } from './harness';
 
 /**
  * Published ports: reachable on 127.0.0.1 (loopback proxy), from another host (a network namespace this test
@@ -48,32 +47,9 @@ after(async () => {
 });
 
 const run = (args: string[]) => d.docker(args);
-const ok = async (args: string[]) => {
-  const r = await run(args);
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[]) => d.dockerOk(args);
 
-function get(host: string, port: number, path = '/hostname'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+const get = (host: string, port: number, urlPath = '/hostname') => httpGet(host, port, urlPath);
 
 const dnatRules = () => sh('iptables-save', ['-t', 'nat']).stdout.split('\n').filter((l) => l.startsWith(`-A ${d.networkPrefix.toUpperCase()}-DNAT`));
 const veths = () => sh('ip', ['-o', 'link', 'show']).stdout.split('\n').filter((l) => new RegExp(`^\\d+: ${d.networkPrefix}v`).test(l));

@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TestDaemon, eventually, sleep } from './harness';
+import { TestDaemon, eventually, freePort, httpGet, sleep } from './harness';
 
 /** kill -9 and restart of berthd with running networked containers; leak counts after removal, kill -9 and restart. */
 let d: TestDaemon;
@@ -18,35 +16,13 @@ after(async () => {
 });
 
 const run = (args: string[]) => d.docker(args);
-const ok = async (args: string[]) => {
-  const r = await run(args);
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[]) => d.dockerOk(args);
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
 const veths = () => sh('ip', ['-o', 'link', 'show']).split('\n').filter((l) => new RegExp(`^\\d+: ${d.networkPrefix}v`).test(l)).length;
 const rules = () => sh('iptables-save', []).split('\n').filter((l) => l.startsWith('-A') && l.includes(`${d.networkPrefix.toUpperCase()}-`));
 const dnat = () => rules().filter((l) => l.includes('-j DNAT')).length;
 
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/hostname', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+const get = (port: number) => httpGet('127.0.0.1', port, '/hostname', 3000);
 
 test('kill -9 of berthd: networked containers keep working; after restart ports, DNS and IPAM carry on; dead containers leave nothing', async () => {
   await ok(['network', 'create', '--subnet', `${SUB}.0/24`, 'app']);
@@ -63,13 +39,7 @@ test('kill -9 of berthd: networked containers keep working; after restart ports,
 
   await d.kill9();
   // containers keep their network while the daemon is down (DNAT from the host address; peers by IP)
-  const viaHost = await new Promise<string>((resolve) => {
-    http.get({ host: hostAddr, port, path: '/hostname', timeout: 3000 }, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve(b));
-    }).on('error', () => resolve(''));
-  });
+  const viaHost = await httpGet(hostAddr, port, '/hostname', 3000).catch(() => '');
   assert.equal(viaHost, `${host}\n`);
   // 127.0.0.1 publishes are kernel DNAT too, so they keep working without the daemon
   assert.equal(await get(port), `${host}\n`);

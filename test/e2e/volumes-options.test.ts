@@ -19,11 +19,7 @@ after(async () => {
   assert.deepEqual(await d.stop(), []);
 });
 
-const ok = async (args: string[]) => {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[]) => d.dockerOk(args);
 const data = (name: string) => path.join(d.dataRoot, 'volumes', name, '_data');
 
 /** Mounts on the host (this namespace) under the test daemon's root: mount point → "fstype root". */

@@ -14,11 +14,7 @@ after(async () => {
   assert.deepEqual(await d.stop(), []);
 });
 
-const ok = async (args: string[], input?: string) => {
-  const r = await d.docker(args, { input });
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[], input?: string) => d.dockerOk(args, { input });
 const fails = async (args: string[]) => {
   const r = await d.docker(args);
   assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
