@@ -5,22 +5,34 @@ import * as tarStream from 'tar-stream';
 
 export type TarEntry = tarStream.Headers & { body?: string | Buffer };
 
-export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
+/**
+ * A tar of `entries` (tar-stream's writer, independent of Berth's own). Each header gets mtime 0 and
+ * mode 0755 for directories / 0644 otherwise unless `defaults` or the entry say otherwise.
+ */
+export async function makeTar(entries: TarEntry[], defaults: Partial<tarStream.Headers> = {}): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   const done = (async () => {
     for await (const chunk of pack) chunks.push(chunk as Buffer);
   })();
   for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ mtime: new Date(0), mode: header.type === 'directory' ? 0o755 : 0o644, ...header }, body ?? '', (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
+    const base = { mtime: new Date(0), mode: header.type === 'directory' ? 0o755 : 0o644, ...defaults };
+    await new Promise<void>((resolve, reject) => pack.entry({ ...base, ...header }, body ?? '', (err) => (err ? reject(err) : resolve())));
   }
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/** mulberry32: a small seeded generator, so a failing fuzz case can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export const sha256 = (data: Buffer | string): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');

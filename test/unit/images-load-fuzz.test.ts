@@ -7,21 +7,11 @@ import { after, test } from 'node:test';
 import { ImageService } from '../../src/engine/images/service';
 import { chainIds } from '../../src/engine/layers/chain-id';
 import { EngineError } from '../../src/util/errors';
-import { dockerArchive, fileLayer, makeTar, ociLayout } from '../e2e/images-fixtures';
+import { dockerArchive, fileLayer, makeTar, ociLayout, prng } from '../e2e/images-fixtures';
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(input: Buffer, rnd: () => number): Buffer {
   const out = Buffer.from(input);

@@ -9,24 +9,10 @@ import * as zlib from 'node:zlib';
 import * as tarStream from 'tar-stream';
 import { EngineError } from '../../src/util/errors';
 import { ImageService, normalizeReference } from '../../src/engine/images/service';
+import { makeTar } from '../e2e/images-fixtures';
 
 type Entry = tarStream.Headers & { body?: string | Buffer };
 
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ mtime: new Date(0), ...header }, body ?? '', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 const sha256 = (data: Buffer): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 const stream = (data: Buffer): Readable => Readable.from([data]);

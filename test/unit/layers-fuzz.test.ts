@@ -6,35 +6,16 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import * as tarStream from 'tar-stream';
 import { extractTar } from '../../src/engine/layers/extract';
+import { makeTar, prng } from '../e2e/images-fixtures';
+
+const pack = (entries: Entry[]) => makeTar(entries, { mode: 0o755 });
 
 const sandboxes: string[] = [];
 after(() => sandboxes.forEach((s) => fs.rmSync(s, { recursive: true, force: true })));
 
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Entry = tarStream.Headers & { body?: string };
 
-async function pack(entries: Entry[]): Promise<Buffer> {
-  const p = tarStream.pack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of p) chunks.push(c as Buffer);
-  })();
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => p.entry({ mtime: new Date(0), mode: 0o755, ...h }, body ?? '', (e) => (e ? reject(e) : resolve())));
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 /** Every name, type, size, mode, link target and mtime under `dir`. */
 function snapshot(dir: string): string[] {

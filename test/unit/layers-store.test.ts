@@ -13,24 +13,12 @@ import { chainIdOf, chainIds } from '../../src/engine/layers/chain-id';
 import { cleanEntryName } from '../../src/util/root-path';
 import { LayerStore } from '../../src/engine/layers/store';
 import type { SpecialOpStrategy } from '../../src/engine/layers/special-files';
+import { makeTar as makeTarAt } from '../e2e/images-fixtures';
+
+const makeTar = (entries: Entry[]) => makeTarAt(entries, { mtime: new Date(1_000_000_000_000) });
 
 type Entry = tarStream.Headers & { body?: string | Buffer };
 
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ mtime: new Date(1_000_000_000_000), ...header }, body ?? '', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 const sha256 = (data: Buffer): string => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 const tmpRoots: string[] = [];

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import * as tarStream from 'tar-stream';
 import { TarEntry, TarEntrySink, TarReader } from '../../src/util/tar/reader';
+import { makeTar as pack } from '../e2e/images-fixtures';
 
 const sandboxes: string[] = [];
 after(() => sandboxes.forEach((s) => fs.rmSync(s, { recursive: true, force: true })));
@@ -66,19 +67,6 @@ async function read(data: Buffer, pieces: number[] = [data.length], handlerWaits
   return seen;
 }
 
-async function pack(entries: Array<tarStream.Headers & { body?: string }>): Promise<Buffer> {
-  const p = tarStream.pack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of p) chunks.push(c as Buffer);
-  })();
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => p.entry({ mtime: new Date(0), ...h }, body ?? '', (e) => (e ? reject(e) : resolve())));
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 test('entries of every type, with long names and PAX records, read the same at any chunking', async () => {
   const longName = 'deep/' + 'd'.repeat(120) + '/' + 'f'.repeat(150);
