@@ -41,15 +41,7 @@ bytes=$(du -sb "$work/src/payload" | cut -f1)
 tar -C "$work/src" -cf "$work/payload.tar" payload
 echo "payload: $FILES files, $((bytes / 1000000)) MB"
 
-secs() { # command... -> seconds (3 decimals)
-  local s e
-  s=$(date +%s%N)
-  "$@" >/dev/null
-  e=$(date +%s%N)
-  awk -v n=$((e - s)) 'BEGIN {printf "%.3f", n / 1e9}'
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN {printf "%.1f", b / 1e6 / s}'; }
+. "$(dirname "$0")/lib.sh"
 
 engines=(cand)
 [ -z "$REF" ] || engines+=(ref)

@@ -39,18 +39,10 @@ tar -C "$work/archive" -cf "$work/image.tar" .
 bytes=$(stat -c %s "$work/image.tar")
 echo "image: $TAG sha256:${cid:0:12}, 5 layers, $((bytes / 1000000)) MB archive"
 
-secs() { # command... -> seconds (3 decimals)
-  local s e
-  s=$(date +%s%N)
-  "$@" >/dev/null
-  e=$(date +%s%N)
-  awk -v n=$((e - s)) 'BEGIN {printf "%.3f", n / 1e9}'
-}
+. "$(dirname "$0")/lib.sh"
 rmi_quiet() { DOCKER_HOST=$1 "$DOCKER" rmi -f "$TAG" >/dev/null 2>&1 || true; }
 load_once() { rmi_quiet "$1"; secs env DOCKER_HOST="$1" "$DOCKER" load -q -i "$work/image.tar"; }
 save_once() { rm -f "$work/out.tar"; secs env DOCKER_HOST="$1" "$DOCKER" save -o "$work/out.tar" "$TAG"; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN {printf "%.1f", b / 1e6 / s}'; }
 
 engines=(cand) ; [ -z "$REF" ] || engines+=(ref)
 declare -A load_t save_t
