@@ -107,6 +107,12 @@ function toContainerPath(root: string, host: string): string {
   return '/' + (rel === '' ? '' : rel);
 }
 
+/** packTree's skip test: kernel file systems of a running container (/proc, /sys, /dev) are not archived, only their mount points. */
+function kernelFsSkip(root: string): (name: string, host: string) => boolean {
+  const rootNorm = path.normalize(root);
+  return (_name, h) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
+}
+
 /**
  * Freezes or thaws a container's cgroup through cgroupfs (the freezer controller on v1, cgroup.freeze on
  * v2), which is what `runc pause` does without a process per call. 'absent' when neither file exists;
@@ -154,7 +160,7 @@ export class ContainerArchive {
 
   constructor(private readonly d: ArchiveDeps) {
     // Mount points of views that a killed daemon left (the mounts themselves died with their namespace).
-    const views = this.viewRoot();
+    const views = this.d.runtime.paths.viewsDir;
     let stale: string[] = [];
     try {
       stale = fs.readdirSync(views);
@@ -177,9 +183,9 @@ export class ContainerArchive {
 
   /**
    * Runs `fn` with a host path showing the container's root file system (volumes included), the
-   * container frozen if it runs. `write` asks for a writable view of a stopped container.
+   * container frozen if it runs.
    */
-  async withRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
+  async withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
     const lock = this.d.lock ?? (<R>(_id: string, f: () => Promise<R>) => f());
     // The state is looked at, and a running container frozen, under the container's lock: never in the
     // middle of a start (a process frozen between runtime create and start would hang the start).
@@ -190,7 +196,7 @@ export class ContainerArchive {
         live = { pid: c.State.Pid, thaw: await this.freeze(c) };
         return undefined as T;
       }
-      return this.withStoppedRoot(c, write, fn);
+      return this.withStoppedRoot(c, fn);
     });
     if (!live) return result;
     // Frozen, it cannot exit; the lock is not held while files move, so stop and kill only queue behind.
@@ -205,7 +211,7 @@ export class ContainerArchive {
     return c.State.Running && c.State.Pid > 0 && !c.State.Restarting;
   }
 
-  private async withStoppedRoot<T>(c: ContainerRecord, write: boolean, fn: (root: string) => Promise<T>): Promise<T> {
+  private async withStoppedRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
     let lowers: string[] = [];
     try {
       lowers = this.d.images.lowerDirs(c.Image);
@@ -236,23 +242,12 @@ export class ContainerArchive {
     }
     // Writable even for reads (the container's lock keeps a start out): mount points of volumes that the
     // container never created yet are made in its layer, as a start would.
-    void write;
-    const view = await RootfsView.open({ lowers: lowers.length ? lowers : [this.emptyDir()], upper, work: this.d.snapshots.workDir(c.Id), binds, tmpRoot: this.viewRoot() });
+    const view = await RootfsView.open({ lowers: lowers.length ? lowers : [this.d.runtime.emptyLayerDir()], upper, work: this.d.snapshots.workDir(c.Id), binds, tmpRoot: this.d.runtime.paths.viewsDir });
     try {
       return await fn(view.root);
     } finally {
       await view.close();
     }
-  }
-
-  private viewRoot(): string {
-    return path.join(this.d.runtime.paths.execRoot, 'views');
-  }
-
-  private emptyDir(): string {
-    const dir = path.join(this.d.runtime.paths.execRoot, 'empty-layer');
-    fs.mkdirSync(dir, { recursive: true });
-    return dir;
   }
 
   /** Freezes a running container (not one a user paused); returns the thaw. Nested calls share one freeze. */
@@ -327,7 +322,7 @@ export class ContainerArchive {
   async stat(ref: string, p: string): Promise<PathStat> {
     if (!p) throw invalidParameter('Path cannot be empty');
     const c = this.d.store.get(ref);
-    return this.withRoot(c, false, async (root) => this.statIn(root, ref, p).stat);
+    return this.withRoot(c, async (root) => this.statIn(root, ref, p).stat);
   }
 
   /**
@@ -337,25 +332,20 @@ export class ContainerArchive {
   async get(ref: string, p: string, start: (stat: PathStat) => Writable): Promise<void> {
     if (!p) throw invalidParameter('Path cannot be empty');
     const c = this.d.store.get(ref);
-    await this.withRoot(c, false, async (root) => {
+    await this.withRoot(c, async (root) => {
       const { stat, host, abs } = this.statIn(root, ref, p);
       const out = start(stat);
       const name = abs.endsWith('/.') ? '.' : stat.name;
-      // Kernel file systems of a running container (/proc, /sys, /dev) are not archived, only their mount points.
-      const rootNorm = path.normalize(root);
-      const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
-      await packTree(host, name, out, { skip, reuseBuffers: true });
+      await packTree(host, name, out, { skip: kernelFsSkip(root), reuseBuffers: true });
     });
   }
 
   /** GET /containers/{id}/export: the whole file system as a tar, names relative to / (kernel file systems left out). */
   async export(ref: string, start: () => Writable): Promise<void> {
     const c = this.d.store.get(ref);
-    await this.withRoot(c, false, async (root) => {
+    await this.withRoot(c, async (root) => {
       const out = start();
-      const rootNorm = path.normalize(root);
-      const skip = (_name: string, h: string) => /^\/(proc|sys|dev)\/./.test(toContainerPath(rootNorm, path.normalize(h)));
-      await packTree(root, '', out, { skip, reuseBuffers: true });
+      await packTree(root, '', out, { skip: kernelFsSkip(root), reuseBuffers: true });
     });
   }
 
@@ -364,7 +354,7 @@ export class ContainerArchive {
     if (!p) throw invalidParameter('Path cannot be empty');
     const c = this.d.store.get(ref);
     const abs = absContainerPath(p).replace(/\/\.?$/, '') || '/';
-    await this.withRoot(c, true, async (root) => {
+    await this.withRoot(c, async (root) => {
       let dest: string;
       try {
         dest = resolveInRoot(root, abs, true);

@@ -120,13 +120,14 @@ export class ExecService {
     const attach = !opts.detach && sink !== undefined;
     const dir = path.join(this.runtime.paths.execRoot, 'exec', e.id);
     const rootfs = `/proc/${c.State.Pid}/root`;
-    const user = resolveUser(b.User || c.Config.User, (p) => {
+    const readContainerFile = (p: string): string | undefined => {
       try {
         return fs.readFileSync(path.join(rootfs, p), 'utf8');
       } catch {
         return undefined;
       }
-    });
+    };
+    const user = resolveUser(b.User || c.Config.User, readContainerFile);
     const env = processEnv(c, user.home || '/');
     for (const kv of b.Env ?? []) {
       const key = kv.split('=', 1)[0];
@@ -137,13 +138,7 @@ export class ExecService {
     if (tty && !env.some((x) => x.startsWith('TERM='))) env.push('TERM=xterm');
     const size = opts.consoleSize ?? b.ConsoleSize;
     // As in moby, the exec inherits the container's capabilities, no-new-privileges, rlimits and --group-add.
-    const sec = execProcessSecurity(c, Boolean(b.Privileged), user, (p) => {
-      try {
-        return fs.readFileSync(path.join(rootfs, p), 'utf8');
-      } catch {
-        return undefined;
-      }
-    });
+    const sec = execProcessSecurity(c, Boolean(b.Privileged), user, readContainerFile);
     const processSpec = {
       terminal: tty,
       ...(tty && size && size[0] > 0 && size[1] > 0 ? { consoleSize: { height: size[0], width: size[1] } } : {}),

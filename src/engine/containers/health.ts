@@ -2,7 +2,7 @@ import { log } from '../../util/log';
 import type { EventBus, EngineEvent } from '../events/bus';
 import type { ExecService } from './exec';
 import type { ContainerStore } from './store';
-import type { ContainerRecord } from './types';
+import type { ContainerRecord, HealthLogEntry, HealthState } from './types';
 
 export interface HealthConfig {
   Test?: string[];
@@ -11,19 +11,6 @@ export interface HealthConfig {
   StartPeriod?: number;
   StartInterval?: number;
   Retries?: number;
-}
-
-export interface HealthLogEntry {
-  Start: string;
-  End: string;
-  ExitCode: number;
-  Output: string;
-}
-
-export interface HealthState {
-  Status: 'starting' | 'healthy' | 'unhealthy';
-  FailingStreak: number;
-  Log: HealthLogEntry[];
 }
 
 const NS_PER_MS = 1_000_000;
@@ -96,7 +83,7 @@ export class HealthMonitor {
     if (!probeCommand(cfg)) return;
     this.unwatch(c.Id);
     if (fresh || !c.State.Health) {
-      (c.State as { Health?: HealthState }).Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+      c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       this.store.save(c);
     }
     const w: Watch = { startedAt: Date.parse(c.State.StartedAt) || Date.now(), running: false };
@@ -115,7 +102,7 @@ export class HealthMonitor {
     if (!c) return;
     const cfg = c.Config.Healthcheck as HealthConfig;
     const inStartPeriod = Date.now() - w.startedAt < (cfg.StartPeriod ?? 0) / NS_PER_MS;
-    const health = (c.State as { Health?: HealthState }).Health;
+    const health = c.State.Health;
     const delay =
       inStartPeriod && health?.Status === 'starting' && cfg.StartInterval
         ? cfg.StartInterval / NS_PER_MS
@@ -146,8 +133,7 @@ export class HealthMonitor {
   }
 
   private record(c: ContainerRecord, cfg: HealthConfig, w: Watch, entry: HealthLogEntry): void {
-    const state = c.State as { Health?: HealthState };
-    const h: HealthState = state.Health ?? { Status: 'starting', FailingStreak: 0, Log: [] };
+    const h: HealthState = c.State.Health ?? { Status: 'starting', FailingStreak: 0, Log: [] };
     const before = h.Status;
     h.Log = [...h.Log, entry].slice(-MAX_LOG_ENTRIES);
     if (entry.ExitCode === 0) {
@@ -160,7 +146,7 @@ export class HealthMonitor {
         if (h.FailingStreak >= (cfg.Retries || DEFAULTS.retries)) h.Status = 'unhealthy';
       }
     }
-    state.Health = h;
+    c.State.Health = h;
     this.store.save(c);
     if (h.Status !== before) {
       this.events.publish('container', `health_status: ${h.Status}`, c.Id);

@@ -5,7 +5,7 @@ import { log } from '../../util/log';
 import { resolveInRoot } from '../../util/root-path';
 import type { VolumeService } from '../volumes/service';
 import { fromConfigVolumes, type MountPoint } from './mounts';
-import { runProc } from './mounts-proc';
+import { run } from '../../util/proc';
 import { RootfsView } from './mounts-view';
 
 function isEmptyDir(dir: string): boolean {
@@ -97,7 +97,7 @@ export async function copyUpVolumes(inp: CopyUpInput): Promise<void> {
         if (st.kind === 'file') throw new EngineError(500, `source ${merged(st.inRoot)} is not directory`);
         if (!st.host) continue; // an init-layer dir: nothing of the image to copy
         try {
-          await runProc('cp', ['-a', '--no-target-directory', `${st.host}/.`, data]);
+          await run('cp', ['-a', '--no-target-directory', `${st.host}/.`, data]);
         } catch (err) {
           log.warn('volume copy-up failed', { volume: name, error: (err as Error).message });
         }

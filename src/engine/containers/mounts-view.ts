@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveInRoot } from '../../util/root-path';
-import { runProc } from './mounts-proc';
+import { run } from '../../util/proc';
 
 export interface ViewBind {
   destination: string;
@@ -92,8 +92,8 @@ export class RootfsView {
     }
     const inside = resolved.slice(`/proc/${this.proc.pid}/root`.length) || '/';
     const pid = String(this.proc.pid);
-    await runProc('nsenter', ['-t', pid, '-m', '--', 'mount', '--rbind', b.source, inside]);
-    if (b.readonly) await runProc('nsenter', ['-t', pid, '-m', '--', 'mount', '-o', 'remount,bind,ro', inside]);
+    await run('nsenter', ['-t', pid, '-m', '--', 'mount', '--rbind', b.source, inside]);
+    if (b.readonly) await run('nsenter', ['-t', pid, '-m', '--', 'mount', '-o', 'remount,bind,ro', inside]);
   }
 
   async close(): Promise<void> {

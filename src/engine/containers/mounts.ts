@@ -142,10 +142,7 @@ export function parseBind(spec: string, dataDirOf: (name: string) => string): Mo
 /** One entry of HostConfig.Mounts (`--mount`). */
 export function parseApiMount(m: ApiMount, dataDirOf: (name: string) => string): MountPoint {
   const type = m.Type ?? '';
-  if (!['volume', 'bind', 'tmpfs'].includes(type)) {
-    if (type === 'npipe' || type === 'cluster' || type === 'image') throw configError(type, 'mount type unknown');
-    throw configError(type, 'mount type unknown');
-  }
+  if (!['volume', 'bind', 'tmpfs'].includes(type)) throw configError(type, 'mount type unknown');
   if (!m.Target) throw configError(type, 'field Target must not be empty');
   if (!path.posix.isAbsolute(m.Target)) throw configError(type, `invalid mount path: '${m.Target}' mount path must be absolute`);
   const dest = path.posix.normalize(m.Target).replace(/(.)\/+$/, '$1');
@@ -316,7 +313,7 @@ export function resolveMounts(inp: ResolveMountsInput): MountPoint[] {
 
 /** The mount points stored in a container record. */
 export function mountPointsOf(c: ContainerRecord): MountPoint[] {
-  return ((c as unknown as { MountPoints?: MountPoint[] }).MountPoints ?? []) as MountPoint[];
+  return c.MountPoints ?? [];
 }
 
 /** Names of the volumes a container uses. */
@@ -394,6 +391,5 @@ export function ociMounts(c: ContainerRecord, vs: VolumeService): OciMount[] {
     opts.push(mp.Type === 'bind' ? mp.Propagation || 'rprivate' : 'rprivate');
     out.push({ destination: mp.Destination, type: 'bind', source, options: opts });
   }
-  // Parents before children, so a mount inside another lands on top of it.
-  return out.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+  return out; // buildSpec orders them parents first, with the container's other own mounts
 }

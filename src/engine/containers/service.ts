@@ -29,7 +29,7 @@ import { inspectView, summaryView } from './view';
 import { generateName, validateName } from './names';
 import type { LogRecord } from '../runtime/log-reader';
 import type { VolumeService } from '../volumes/service';
-import { mountsView, mountVolumes, ociMounts, resolveMounts, unmountVolumes, volumeNamesOf, type MountPoint } from './mounts';
+import { mountVolumes, ociMounts, resolveMounts, unmountVolumes, volumeNamesOf } from './mounts';
 import { copyUpVolumes } from './mounts-copy';
 import { ContainerSizes } from './sizes';
 
@@ -119,14 +119,13 @@ export class ContainerService {
     const mountPoints = this.d.volumes
       ? resolveMounts({ hostConfig: rec.HostConfig, volumes: rec.Config.Volumes, volumeService: this.d.volumes, lookupContainer: (r) => this.store.find(r) })
       : [];
-    if (mountPoints.length) (rec as ContainerRecord & { MountPoints?: MountPoint[] }).MountPoints = mountPoints;
+    if (mountPoints.length) rec.MountPoints = mountPoints;
     this.store.add(rec);
     try {
       this.d.snapshots.prepare(id);
       if (this.d.volumes && mountPoints.length) {
         const mergedDir = path.join(this.d.snapshots.dir(id), 'merged');
-        const tmpRoot = path.join(this.d.runtime.paths.execRoot, 'views');
-        await copyUpVolumes({ mounts: mountPoints, lowers: this.d.images.lowerDirs(image.id), vs: this.d.volumes, tmpRoot, mergedDir, ref: `create:${id}` });
+        await copyUpVolumes({ mounts: mountPoints, lowers: this.d.images.lowerDirs(image.id), vs: this.d.volumes, tmpRoot: this.d.runtime.paths.viewsDir, mergedDir, ref: `create:${id}` });
       }
       this.store.save(rec);
     } catch (err) {
@@ -187,7 +186,7 @@ export class ContainerService {
     const plan = await this.d.networking.prepare(c);
     const etc = writeEtcFiles(dir, c, plan);
     this.d.snapshots.prepare(c.Id);
-    const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.emptyLowerDir()]);
+    const overlay = this.d.snapshots.mountOptions(c.Id, lowers.length ? lowers : [this.d.runtime.emptyLayerDir()]);
     if (this.d.volumes) await mountVolumes(c, this.d.volumes);
     const spec = buildSpec({
       container: c,
@@ -245,12 +244,6 @@ export class ContainerService {
     if (c.HostConfig.AutoRemove) await this.removeLocked(c);
     if (err instanceof EngineError) return err;
     return new EngineError(c.State.ExitCode === 128 ? 500 : 400, message);
-  }
-
-  private emptyLowerDir(): string {
-    const dir = path.join(this.d.runtime.paths.execRoot, 'empty-layer');
-    fs.mkdirSync(dir, { recursive: true });
-    return dir;
   }
 
   /** Reads a file as the container would see it before start: its own upper dir, then the image layers. */
@@ -716,7 +709,7 @@ export class ContainerService {
       workDir: this.d.snapshots.workDir(c.Id),
       mergedDir: path.join(this.d.snapshots.dir(c.Id), 'merged'),
     }, this.d.networking.settings(c));
-    return { ...view, ...(opts.size ? this.sizeFields(c) : {}), Mounts: mountsView(c) };
+    return opts.size ? { ...view, ...this.sizeFields(c) } : view;
   }
 
   /** Runs `fn` while no start, exit or removal of the container can happen (cp and commit of stopped containers). */
@@ -747,7 +740,6 @@ export class ContainerService {
     return list.map((c) => ({
       ...summaryView(c, this.d.networking.settings(c), now),
       ...(opts.size ? this.sizeFields(c) : {}),
-      Mounts: mountsView(c),
     }));
   }
 

@@ -1,4 +1,5 @@
 /** Container records as Berth persists them; field names follow Docker's JSON so inspect is a projection. */
+import type { MountPoint } from './mounts';
 
 export interface ContainerConfig {
   Hostname: string;
@@ -41,6 +42,20 @@ export interface HostConfig {
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** State.Health of a container with a healthcheck (health.ts keeps it). */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: HealthLogEntry[];
+}
+
 export interface ContainerState {
   Status: ContainerStatus;
   Running: boolean;
@@ -53,7 +68,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
-  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
+  Health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -70,6 +85,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** Set once the container asked to stop by a user (restart policies look at it). */
   ManuallyStopped: boolean;
+  /** Mounts resolved at create (mounts.ts): binds, volumes, tmpfs mounts; inspect's `Mounts` and the OCI mounts derive from them. */
+  MountPoints?: MountPoint[];
   /** Networks the container is connected to, by name, with their endpoint options (create body, connect/disconnect). */
   NetworkingConfig?: { EndpointsConfig?: Record<string, Record<string, unknown>> | null; disconnected?: boolean };
 }

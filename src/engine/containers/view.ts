@@ -1,4 +1,5 @@
 import { humanDuration } from '../../util/human';
+import { mountsView } from './mounts';
 import type { ContainerRecord } from './types';
 
 function healthSuffix(c: ContainerRecord): string {
@@ -56,7 +57,7 @@ export function inspectView(c: ContainerRecord, p: ContainerPaths, net: { Networ
       Data: { LowerDir: p.lowerDir, MergedDir: p.mergedDir, UpperDir: p.upperDir, WorkDir: p.workDir },
       Name: 'overlay2',
     },
-    Mounts: [],
+    Mounts: mountsView(c),
     Config: c.Config,
     NetworkSettings: net.NetworkSettings,
   };
@@ -82,6 +83,6 @@ export function summaryView(c: ContainerRecord, net: { NetworkSettings: Record<s
     Status: statusText(c, now),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: net.NetworkSettings.Networks ?? {} },
-    Mounts: [],
+    Mounts: mountsView(c),
   };
 }

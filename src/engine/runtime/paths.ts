@@ -10,6 +10,14 @@ export class RuntimePaths {
   get exitsDir(): string {
     return path.join(this.execRoot, 'exits');
   }
+  /** Mount points of private-namespace views of stopped containers (cp, copy-up). */
+  get viewsDir(): string {
+    return path.join(this.execRoot, 'views');
+  }
+  /** The lower dir of a container whose image has no layers. */
+  get emptyLayerDir(): string {
+    return path.join(this.execRoot, 'empty-layer');
+  }
   bundle(id: string): string {
     return path.join(this.execRoot, 'c', id);
   }

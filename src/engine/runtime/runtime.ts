@@ -62,6 +62,13 @@ export class ContainerRuntime {
     return this.opts.conmonBinary;
   }
 
+  /** The (made on demand) empty lower dir for the root file system of a container whose image has no layers. */
+  emptyLayerDir(): string {
+    const dir = this.paths.emptyLayerDir;
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
   init(): void {
     for (const d of [this.paths.runcRoot, path.join(this.opts.execRoot, 'c'), path.join(this.opts.execRoot, 'persist'), path.join(this.opts.execRoot, 'exec')]) {
       fs.mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -86,9 +93,13 @@ export class ContainerRuntime {
     const bundle = this.paths.bundle(req.id);
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
+    const linkDirs = new Set<string>();
     for (const [name, target] of Object.entries(req.bundleLinks ?? {})) {
-      fs.mkdirSync(path.dirname(path.join(bundle, name)), { recursive: true });
-      fs.symlinkSync(target, path.join(bundle, name));
+      const link = path.join(bundle, name);
+      const dir = path.dirname(link);
+      if (!linkDirs.has(dir)) fs.mkdirSync(dir, { recursive: true });
+      linkDirs.add(dir);
+      fs.symlinkSync(target, link);
     }
     // The bundle lives on the exec root and is rewritten at every start: no fsync needed.
     fs.writeFileSync(path.join(bundle, 'config.json'), specJson(req.spec));

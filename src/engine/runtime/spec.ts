@@ -30,6 +30,18 @@ export function hostInitBinary(): string | undefined {
   return initBinary ?? undefined;
 }
 
+let netSysctls: Record<string, string> | undefined;
+
+/** Docker's sysctls for a private network namespace, those the host's kernel has (looked up once). */
+function defaultNetSysctls(): Record<string, string> {
+  if (!netSysctls) {
+    netSysctls = {};
+    if (fs.existsSync('/proc/sys/net/ipv4/ping_group_range')) netSysctls['net.ipv4.ping_group_range'] = '0 2147483647';
+    if (fs.existsSync('/proc/sys/net/ipv4/ip_unprivileged_port_start')) netSysctls['net.ipv4.ip_unprivileged_port_start'] = '0';
+  }
+  return netSysctls;
+}
+
 /** HostConfig fields the spec reads (the Engine API's names). */
 export interface SpecHostConfig extends ResourceConfig {
   Privileged?: boolean;
@@ -288,8 +300,7 @@ export function buildSpec(inp: SpecInputs): object {
   const sysctl: Record<string, string> = {};
   const netMode = hc.NetworkMode ?? '';
   if (!inp.network?.host && !netMode.startsWith('container:') && netMode !== 'host') {
-    if (fs.existsSync('/proc/sys/net/ipv4/ping_group_range')) sysctl['net.ipv4.ping_group_range'] = '0 2147483647';
-    if (fs.existsSync('/proc/sys/net/ipv4/ip_unprivileged_port_start')) sysctl['net.ipv4.ip_unprivileged_port_start'] = '0';
+    Object.assign(sysctl, defaultNetSysctls());
   }
   // The NIS domain name is set as moby does, through kernel.domainname (runc ignores the spec's domainname).
   if (c.Config.Domainname && !utsHost) sysctl['kernel.domainname'] = c.Config.Domainname;
