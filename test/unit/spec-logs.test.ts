@@ -14,9 +14,10 @@ const line = (i: number) => `2026-11-29T10:00:00.${String(i).padStart(9, '0')}+0
 
 test('log options: Docker\'s sizes, defaults 10 MiB × 3, and texts for bad values', () => {
   assert.deepEqual(logRotationFromConfig(undefined), { maxSize: 10 << 20, maxFiles: 3 });
-  assert.deepEqual(logRotationFromConfig({ Type: 'json-file', Config: { 'max-size': '1.5k', 'max-file': '5' } }), { maxSize: 1536, maxFiles: 5 });
+  assert.deepEqual(logRotationFromConfig({ Type: 'json-file', Config: { 'max-size': '1.5k', 'max-file': '5' } }), { maxSize: 1500, maxFiles: 5 });
+  assert.deepEqual(logRotationFromConfig({ Config: { 'max-size': '10MiB' } }).maxSize, 10_000_000, 'decimal, as go-units FromHumanSize');
   assert.deepEqual(logRotationFromConfig({ Config: { 'max-size': '-1' } }), { maxSize: 0, maxFiles: 3 });
-  assert.equal(parseSize('10m'), 10 << 20);
+  assert.equal(parseSize('10m'), 10_000_000);
   assert.equal(parseSize('2GB'), 2 * 1024 ** 3);
   assert.throws(() => logRotationFromConfig({ Config: { 'max-size': 'abc' } }), /invalid size: 'abc'/);
   assert.throws(() => logRotationFromConfig({ Config: { 'max-file': '0' } }), /max-file cannot be less than 1/);

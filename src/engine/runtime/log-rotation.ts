@@ -24,11 +24,14 @@ export const DEFAULT_LOG_ROTATION: LogRotation = { maxSize: 10 * 1024 * 1024, ma
 const KNOWN_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag', 'mode', 'max-buffer-size']);
 const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local']);
 
-/** Docker's RAMInBytes: `10m`, `1.5g`, `512k`, `100` (binary multiples, optional b/ib suffix). */
+/**
+ * go-units' FromHumanSize, which moby's json-file driver reads max-size with: `10m`, `1.5k`, `100`,
+ * decimal multiples (k = 1000), an optional i/b suffix.
+ */
 export function parseSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$/i.exec(text);
   if (!m) return undefined;
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase()]!;
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }[m[2]!.toLowerCase()]!;
   return Math.floor(Number(m[1]) * mult);
 }
 
