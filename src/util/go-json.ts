@@ -1,11 +1,13 @@
 /**
- * JSON as Go's encoding/json writes it, where image IDs (digests of config bytes) depend on it:
- * strings with `<`, `>`, `&`, U+2028 and U+2029 escaped, maps with sorted keys, raw values compacted.
+ * JSON as Go's encoding/json writes it, where image IDs (digests of config bytes) or the CLI's
+ * output (`--format json`) depend on it: strings with `<`, `>`, `&`, U+2028 and U+2029 escaped,
+ * maps with sorted keys, raw values compacted.
  */
 
 const GO_ESCAPES = /[<>&\u2028\u2029]/g;
 
-function escapeLikeGo(json: string): string {
+/** json.Marshal's HTML escaping applied to JSON text (those characters only occur inside strings). */
+export function escapeLikeGo(json: string): string {
   return json.replace(GO_ESCAPES, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 

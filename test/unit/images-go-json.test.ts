@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { goJsonString, goMarshalObjectFromRaw } from '../../src/engine/images/go-json';
+import { goJsonString, goMarshalObjectFromRaw } from '../../src/util/go-json';
 import { goTimeText } from '../../src/engine/images/time';
 
 test('strings as encoding/json writes them: <, >, &, U+2028 and U+2029 escaped', () => {

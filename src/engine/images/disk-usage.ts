@@ -1,5 +1,5 @@
 import type { ImageEntry } from './image-index';
-import { ParsedReference, familiarString } from './reference';
+import { ParsedReference, repoDigests, repoTags } from './reference';
 import { unixSeconds } from './time';
 import type { ContainerUse } from './usage';
 
@@ -41,8 +41,8 @@ export function diskUsage(src: DiskUsageSource): ImageDiskUsage {
         Id: e.id,
         Labels: e.config.config?.Labels ?? null,
         ParentId: e.parent,
-        RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
-        RepoTags: refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString),
+        RepoDigests: repoDigests(refs),
+        RepoTags: repoTags(refs),
         SharedSize: shared.get(e.id) ?? 0,
         Size: e.size,
       };

@@ -1,4 +1,5 @@
 import { EngineError, invalidParameter } from '../../util/errors';
+import { shortId } from '../../util/ids';
 import type { ContainerUse } from './usage';
 import {
   InvalidReferenceError,
@@ -43,8 +44,6 @@ const SOFT_REFERENCE = 4;
 const SOFT_STOPPED = 8;
 const HARD = HARD_CHILD | HARD_RUNNING;
 const SOFT = SOFT_REFERENCE | SOFT_STOPPED;
-
-export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 /**
  * `DELETE /images/{name}` with moby's semantics: a name removes that reference and then the

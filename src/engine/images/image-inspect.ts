@@ -1,6 +1,6 @@
 import type { ImageConfigBody } from './config';
 import type { ImageEntry } from './image-index';
-import { ParsedReference, familiarString } from './reference';
+import { ParsedReference, repoDigests, repoTags } from './reference';
 import { goTimeText } from './time';
 
 /** Docker prints the zero time.Time for images that were never tagged. */
@@ -19,8 +19,8 @@ export function inspectImage(entry: ImageEntry, refs: ParsedReference[], paths: 
   const diffIds = cfg.rootfs.diff_ids;
   return {
     Id: entry.id,
-    RepoTags: refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString),
-    RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
+    RepoTags: repoTags(refs),
+    RepoDigests: repoDigests(refs),
     Parent: entry.parent,
     Comment: cfg.comment || history[history.length - 1]?.comment || '',
     Created: (cfg.created && goTimeText(cfg.created)) ?? cfg.created ?? '',

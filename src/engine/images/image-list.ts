@@ -1,6 +1,6 @@
 import { invalidParameter } from '../../util/errors';
 import type { ImageEntry } from './image-index';
-import { ParsedReference, familiarString, fullString, withDefaultTag } from './reference';
+import { ParsedReference, familiarString, fullString, repoDigests, repoTags, withDefaultTag } from './reference';
 import { parseFilterTimestamp, timestampMs, unixSeconds } from './time';
 
 const ACCEPTED_FILTERS = new Set(['dangling', 'label', 'before', 'since', 'reference', 'until']);
@@ -39,14 +39,14 @@ export function listImages(source: ListSource, opts: { all?: boolean; filters?: 
 
     let refs = source.refsFor(entry.id);
     if (patterns.length > 0) refs = refs.filter((r) => referenceMatches(r, patterns));
-    const repoTags = refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString);
-    const repoDigests = refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`);
+    const tags = repoTags(refs);
+    const digests = repoDigests(refs);
 
-    if (repoTags.length === 0 && repoDigests.length === 0) {
+    if (tags.length === 0 && digests.length === 0) {
       if (!opts.all && source.hasChildren(entry.id)) continue; // an intermediate image, shown with -a only
       if (danglingValues.length > 0 && !danglingOnly) continue;
       if (patterns.length > 0) continue;
-    } else if (danglingOnly && repoTags.length > 0) {
+    } else if (danglingOnly && tags.length > 0) {
       continue;
     }
 
@@ -55,8 +55,8 @@ export function listImages(source: ListSource, opts: { all?: boolean; filters?: 
       item: {
         Id: entry.id,
         ParentId: entry.parent,
-        RepoTags: repoTags,
-        RepoDigests: repoDigests,
+        RepoTags: tags,
+        RepoDigests: digests,
         Created: unixSeconds(created),
         Size: entry.size,
         SharedSize: -1,
@@ -69,7 +69,7 @@ export function listImages(source: ListSource, opts: { all?: boolean; filters?: 
   return items.map((i) => i.item);
 }
 
-function boolFilter(name: string, values: string[]): boolean {
+export function boolFilter(name: string, values: string[]): boolean {
   const truthy = values.some((v) => ['true', '1'].includes(v.toLowerCase()));
   const falsy = values.some((v) => ['false', '0'].includes(v.toLowerCase()));
   if (truthy === falsy) throw invalidParameter(`invalid filter '${name}=${values.join(',')}'`);
@@ -90,7 +90,7 @@ function untilMs(value: string): number {
 }
 
 /** `key` matches when the label exists, `key=value` when it has that value. */
-function labelMatches(filter: string, labels: Record<string, string> | null): boolean {
+export function labelMatches(filter: string, labels: Record<string, string> | null): boolean {
   if (!labels) return false;
   const eq = filter.indexOf('=');
   if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, filter);

@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../util/errors';
+import { humanSize } from '../../util/human';
 import type { ContentStore } from '../content/store';
 import { chainIds } from '../layers/chain-id';
 import { UnsupportedCompressionError } from '../layers/decompress';
@@ -159,16 +160,4 @@ function asClientError(err: unknown): unknown {
 function progressBar(current: number, total: number): string {
   const filled = Math.min(50, Math.floor((Math.floor((current / total) * 100) || 0) / 2));
   return `[${'='.repeat(filled)}>${' '.repeat(50 - filled)}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
-}
-
-/** go-units HumanSize: decimal units, four significant digits ("2.048kB", "104.9MB"). */
-function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${Number(value.toPrecision(4))}${units[unit]}`;
 }

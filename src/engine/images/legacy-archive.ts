@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { InvalidArchiveError, type ImageArchive } from './archive-reader';
 import { parseConfig } from './config';
-import { goJsonString, goMarshalObjectFromRaw } from './go-json';
+import { goJsonString, goMarshalObjectFromRaw } from '../../util/go-json';
 import { type ParsedReference, parseNormalizedReference } from './reference';
 import { goTimeText } from './time';
 

@@ -2,6 +2,7 @@ import { conflict, invalidParameter } from '../../util/errors';
 import type { DeleteResponseItem } from './image-delete';
 import { DeleteConflict } from './image-delete';
 import type { ImageEntry } from './image-index';
+import { boolFilter, labelMatches } from './image-list';
 import { ParsedReference, fullString } from './reference';
 import { parseFilterTimestamp, timestampMs } from './time';
 
@@ -32,7 +33,7 @@ export async function pruneImages(store: PruneStore, filters: Record<string, str
   for (const key of Object.keys(filters)) {
     if (!ACCEPTED.has(key)) throw invalidParameter(`invalid filter '${key}'`);
   }
-  const danglingOnly = boolFilter(filters.dangling, true);
+  const danglingOnly = filters.dangling?.length ? boolFilter('dangling', filters.dangling) : true;
   const until = untilFilter(filters.until);
   const sizes = new Map<string, number>();
   for (const e of store.entries()) for (const c of e.chainIds) sizes.set(c, store.layerSize(c) ?? 0);
@@ -69,14 +70,6 @@ export async function pruneImages(store: PruneStore, filters: Record<string, str
 
 export const pruneRunning = () => conflict('a prune operation is already running');
 
-function boolFilter(values: string[] | undefined, dflt: boolean): boolean {
-  if (!values || values.length === 0) return dflt;
-  const truthy = values.some((v) => ['true', '1'].includes(v.toLowerCase()));
-  const falsy = values.some((v) => ['false', '0'].includes(v.toLowerCase()));
-  if (truthy === falsy) throw invalidParameter(`invalid filter 'dangling=${values.join(',')}'`);
-  return truthy;
-}
-
 function untilFilter(values: string[] | undefined): number | undefined {
   if (!values || values.length === 0) return undefined;
   if (values.length > 1) throw invalidParameter('more than one until filter specified');
@@ -89,15 +82,9 @@ function untilFilter(values: string[] | undefined): number | undefined {
 
 /** `label` filters must all match, `label!` filters exclude when they all match (moby's MatchKVList). */
 function matchLabels(filters: Record<string, string[]>, labels: Record<string, string>): boolean {
-  const matches = (f: string): boolean => {
-    const eq = f.indexOf('=');
-    if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, f);
-    const key = f.slice(0, eq);
-    return Object.prototype.hasOwnProperty.call(labels, key) && labels[key] === f.slice(eq + 1);
-  };
   const want = filters.label ?? [];
-  if (want.length > 0 && !want.every(matches)) return false;
+  if (want.length > 0 && !want.every((f) => labelMatches(f, labels))) return false;
   const not = filters['label!'] ?? [];
-  if (not.length > 0 && not.every(matches)) return false;
+  if (not.length > 0 && not.every((f) => labelMatches(f, labels))) return false;
   return true;
 }

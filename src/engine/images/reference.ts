@@ -98,6 +98,16 @@ export function familiarString(ref: ParsedReference): string {
   return ref.familiarName + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '');
 }
 
+/** RepoTags as Docker shows them: the tag references (no digest), familiar form. */
+export function repoTags(refs: ParsedReference[]): string[] {
+  return refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString);
+}
+
+/** RepoDigests as Docker shows them: `familiarName@digest`. */
+export function repoDigests(refs: ParsedReference[]): string[] {
+  return refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`);
+}
+
 /** Adds the default tag when the reference has neither tag nor digest. */
 export function withDefaultTag(ref: ParsedReference): ParsedReference {
   return ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: DEFAULT_TAG } : ref;

@@ -20,7 +20,9 @@ import {
   ParsedReference,
   familiarString,
   parseNormalizedReference,
+  repoDigests,
   repoTagReference,
+  repoTags,
   withDefaultTag,
 } from './reference';
 import { TagStore } from './tag-store';
@@ -124,9 +126,7 @@ export class ImageService {
 
   /** Also finds, by full ID, an image deleted while a container still uses it (see `retained`). */
   get(ref: string): ImageRecord {
-    const full = FULL_ID_RE.exec(ref);
-    const retained = full ? this.index.getAny(`sha256:${full[1]}`) : undefined;
-    return this.toRecord(retained ?? this.getEntry(ref));
+    return this.toRecord(this.getEntryOrRetained(ref));
   }
 
   /** Resolves once the changes queued so far (including deferred removals) are done. */
@@ -400,8 +400,7 @@ export class ImageService {
 
   /** Overlay lower dirs of an image, top layer first. */
   lowerDirs(imageId: string): string[] {
-    const full = FULL_ID_RE.exec(imageId);
-    const entry = (full && this.index.getAny(`sha256:${full[1]}`)) || this.getEntry(imageId);
+    const entry = this.getEntryOrRetained(imageId);
     return [...entry.chainIds].reverse().map((c) => this.layerStore.diffDir(c));
   }
 
@@ -413,10 +412,7 @@ export class ImageService {
   }
 
   private tagsOf(id: string): string[] {
-    return this.tags
-      .refsFor(id)
-      .filter((r) => r.tag !== undefined && r.digest === undefined)
-      .map(familiarString);
+    return repoTags(this.tags.refsFor(id));
   }
 
   private event(action: string, id: string, name: string): void {
@@ -507,6 +503,12 @@ export class ImageService {
     this.index.save();
   }
 
+  /** `getEntry`, but a full ID also finds a retained image (deleted while a container uses it). */
+  private getEntryOrRetained(ref: string): ImageEntry {
+    const full = FULL_ID_RE.exec(ref);
+    return (full && this.index.getAny(`sha256:${full[1]}`)) || this.getEntry(ref);
+  }
+
   private getEntry(ref: string): ImageEntry {
     const entry = this.resolveEntry(ref);
     if (entry) return entry;
@@ -558,8 +560,8 @@ export class ImageService {
     return {
       id: entry.id,
       config: structuredClone(entry.config.config ?? {}),
-      repoTags: refs.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString),
-      repoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName}@${r.digest}`),
+      repoTags: repoTags(refs),
+      repoDigests: repoDigests(refs),
       created: entry.config.created ?? '',
       layers: [...entry.config.rootfs.diff_ids],
       size: entry.size,

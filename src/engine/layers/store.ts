@@ -117,11 +117,8 @@ export class LayerStore {
    */
   async apply(input: NodeJS.ReadableStream, parent: string | null, opts: ApplyOptions = {}): Promise<LayerInfo> {
     if (parent !== null && !this.layers.has(parent)) throw new Error(`parent layer ${parent} does not exist`);
-    const tempRoot = path.join(this.root, TEMP_DIR);
-    await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
-    const temp = path.join(tempRoot, crypto.randomBytes(12).toString('hex'));
+    const temp = await this.newTemp();
     const diffDir = path.join(temp, 'diff');
-    await fsp.mkdir(diffDir, { recursive: true, mode: 0o755 });
 
     const blob = await this.diffSink(opts.expectedDiffId, opts.fromStoredBlob === true, opts.beforeBlobPlaced);
     try {
@@ -147,10 +144,7 @@ export class LayerStore {
    * the result (`installDetached`) or discards it.
    */
   async extractDetached(tar: Readable): Promise<DetachedLayer> {
-    const tempRoot = path.join(this.root, TEMP_DIR);
-    await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
-    const temp = path.join(tempRoot, crypto.randomBytes(12).toString('hex'));
-    await fsp.mkdir(path.join(temp, 'diff'), { recursive: true, mode: 0o755 });
+    const temp = await this.newTemp();
     try {
       const { size } = await extractTar(tar, path.join(temp, 'diff'), { specialStrategy: this.specialStrategy });
       return { temp, size };
@@ -177,6 +171,15 @@ export class LayerStore {
 
   async discardDetached(layer: DetachedLayer): Promise<void> {
     await fsp.rm(layer.temp, { recursive: true, force: true });
+  }
+
+  /** A new temp layer dir (with its empty `diff`) under `.tmp`, where extractions happen before they are installed. */
+  private async newTemp(): Promise<string> {
+    const tempRoot = path.join(this.root, TEMP_DIR);
+    await fsp.mkdir(tempRoot, { recursive: true, mode: 0o700 });
+    const temp = path.join(tempRoot, crypto.randomBytes(12).toString('hex'));
+    await fsp.mkdir(path.join(temp, 'diff'), { recursive: true, mode: 0o755 });
+    return temp;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { run } from '../../util/proc';
-import { runInput } from './exec';
+import { runInput } from '../../util/proc';
 import type { PublishedPort } from './types';
 
 export interface FwNetwork {

@@ -5,10 +5,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EngineError, conflict, forbidden, invalidParameter, noSuchContainer, notFound, notImplemented } from '../../util/errors';
 import { newId } from '../../util/ids';
 import { log } from '../../util/log';
+import { labelMatches } from '../containers/filters';
 import type { ContainerNetworking, NetworkPlan } from '../containers/networking';
 import type { ContainerRecord } from '../containers/types';
+import { parseFilterTimestamp } from '../images/time';
 import { DnsServer } from './dns';
-import { hostRoutes, ipBatch, ipBatchForce, linkNames, runInput } from './exec';
+import { runInput } from '../../util/proc';
+import { hostRoutes, ipBatch, ipBatchForce, linkNames } from './exec';
 import { Firewall, containerDnsRules, type FwNetwork, type FwPublish } from './firewall';
 import { contains, formatCidr, formatIp, hostRange, macFor, overlaps, parseCidr, parseIp, type Cidr } from './ipnet';
 import { PortAllocatedError, PortProxies, portRequests } from './ports';
@@ -587,15 +590,13 @@ export class NetworkManager implements ContainerNetworking {
   /** One nsenter: `ip -batch` inside the namespace, then the 127.0.0.11 → resolver NAT when there is DNS. */
   private async configureNamespace(pid: number, ipLines: string[], dns: { gw: string; ip: string } | undefined): Promise<void> {
     if (!dns) {
-      await runInput('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], ipLines.join('\n') + '\n');
+      await ipBatch(ipLines, pid);
       return;
     }
     let script = 'set -e\n';
     if (ipLines.length) script += `ip -batch - <<'EOF_IP'\n${ipLines.join('\n')}\nEOF_IP\n`;
-    if (dns) {
-      script += 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet\n';
-      script += `iptables-restore <<'EOF_NAT'\n${containerDnsRules(dns.gw, dns.ip)}EOF_NAT\n`;
-    }
+    script += 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet\n';
+    script += `iptables-restore <<'EOF_NAT'\n${containerDnsRules(dns.gw, dns.ip)}EOF_NAT\n`;
     await runInput('nsenter', ['-t', String(pid), '-n', 'sh', '-s'], script);
   }
 
@@ -808,7 +809,7 @@ export class NetworkManager implements ContainerNetworking {
         for (const v of f.type) if (v !== 'builtin' && v !== 'custom') throw invalidParameter(`invalid filter: 'type'='${v}'`);
         if (!f.type.includes(t)) return false;
       }
-      if (f.label?.length && !f.label.every((l) => labelMatch(n.Labels, l))) return false;
+      if (f.label?.length && !f.label.every((l) => labelMatches(n.Labels, l))) return false;
       if (f.dangling?.length) {
         const want = f.dangling[0] === 'true' || f.dangling[0] === '1';
         const dangling = !PREDEFINED.has(n.Name) && !this.inUse(n);
@@ -937,11 +938,16 @@ export class NetworkManager implements ContainerNetworking {
   async prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] }> {
     for (const k of Object.keys(filters)) if (!['label', 'label!', 'until'].includes(k)) throw invalidParameter(`invalid filter '${k}'`);
     const deleted: string[] = [];
-    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
+    let until: number | undefined;
+    try {
+      until = filters.until?.[0] ? parseFilterTimestamp(filters.until[0]) : undefined;
+    } catch (err) {
+      throw invalidParameter((err as Error).message);
+    }
     for (const n of this.store.all()) {
       if (PREDEFINED.has(n.Name) || this.inUse(n)) continue;
-      if (filters.label?.length && !filters.label.every((l) => labelMatch(n.Labels, l))) continue;
-      if (filters['label!']?.length && filters['label!'].some((l) => labelMatch(n.Labels, l))) continue;
+      if (filters.label?.length && !filters.label.every((l) => labelMatches(n.Labels, l))) continue;
+      if (filters['label!']?.length && filters['label!'].some((l) => labelMatches(n.Labels, l))) continue;
       if (until !== undefined && Date.parse(n.Created) >= until) continue;
       await this.delete(n.Id);
       deleted.push(n.Name);
@@ -1031,19 +1037,4 @@ export class NetworkManager implements ContainerNetworking {
     this.o.containers.save(c);
     this.o.events?.('disconnect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
   }
-}
-
-function labelMatch(labels: Record<string, string>, l: string): boolean {
-  const i = l.indexOf('=');
-  if (i < 0) return l in labels;
-  return labels[l.slice(0, i)] === l.slice(i + 1);
-}
-
-function parseUntil(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const m = /^(\d+)(s|m|h)$/.exec(v);
-  if (m) return Date.now() - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidParameter(`failed to parse value as time or duration: "${v}"`);
-  return t;
 }

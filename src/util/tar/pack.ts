@@ -66,7 +66,7 @@ export class TreePacker {
 
   constructor(
     private readonly host: string,
-    private readonly name: string,
+    name: string,
     private readonly opts: PackOptions = {},
   ) {
     if (name === '') this.stack.push({ hostDir: host, prefix: '', names: fs.readdirSync(host).sort(), i: 0 });
