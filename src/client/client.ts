@@ -15,7 +15,7 @@ import {
   VersionResponse,
   WaitResponse,
 } from './types';
-import type { DiskUsage, ExecCreateConfig, ExecInspect, ImageDeleteItem, ImageHistoryItem } from './types';
+import type { ContainerPathStat, DiskUsage, ExecCreateConfig, ExecInspect, ImageDeleteItem, ImageHistoryItem } from './types';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed' | '';
 
@@ -93,6 +93,12 @@ export function normalizeCapabilities(caps: string[] | null | undefined): string
 }
 
 const flag = (b: boolean | undefined): string | undefined => (b ? '1' : undefined);
+
+/** The X-Docker-Container-Path-Stat header (base64 JSON) of an archive response, if there is one. */
+export function decodePathStat(header: string | string[] | undefined): ContainerPathStat | undefined {
+  if (!header) return undefined;
+  return JSON.parse(Buffer.from(String(header), 'base64').toString('utf8')) as ContainerPathStat;
+}
 
 /** JSON of map→map→bool with sorted keys, as Go's json.Marshal writes it. */
 export function encodeFilters(f: Filters | undefined): string | undefined {
@@ -389,12 +395,21 @@ export class DockerClient {
     return this.transport.json({ method: 'GET', path: `/images/${name}/history`, query: { platform: platform || undefined } });
   }
 
-  /** GET /images/get?names=a&names=b; returns the tar stream. */
+  /** HEAD /containers/{id}/archive: the stat of a path in the container. */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.transport.request({ method: 'HEAD', path: `/containers/${id}/archive`, query: { path } });
+    res.resume();
+    const stat = decodePathStat(res.headers['x-docker-container-path-stat']);
+    if (!stat) throw new Error('unable to get resource stat from response');
+    return stat;
+  }
+
   /** GET /containers/{id}/export: the container's file system as a tar stream. */
   containerExport(id: string): Promise<http.IncomingMessage> {
     return this.transport.request({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/export` });
   }
 
+  /** GET /images/get?names=a&names=b; returns the tar stream. */
   imageSave(names: string[], platform?: string): Promise<http.IncomingMessage> {
     return this.transport.request({ method: 'GET', path: '/images/get', query: { names, platform: platform || undefined } });
   }

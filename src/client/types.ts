@@ -343,3 +343,13 @@ export interface DiskUsage {
   BuildCache: BuildCacheRecord[] | null;
   BuilderSize?: number;
 }
+
+/** A path in a container as HEAD/GET /containers/{id}/archive describe it (X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode: permission bits plus type bits (2^31 a directory). */
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}

@@ -19,6 +19,9 @@ import { FILE_CHANGING_ACTIONS, isActive } from '../engine/containers/sizes';
 import { ContainerArchive } from '../engine/containers/archive';
 import { ContainerCommits } from '../engine/containers/commit';
 import { volumeNamesOf } from '../engine/containers/mounts';
+import { StatsService } from '../engine/containers/stats';
+import { containerTop, type TopResponse } from '../engine/containers/top';
+import { CgroupStatsReader } from '../engine/runtime/cgroup-stats';
 
 /** The engine's services, wired together by `open`; the API routes talk only to these. */
 export interface EngineServices {
@@ -34,6 +37,8 @@ export interface EngineServices {
   /** docker cp and export. */
   archive: ContainerArchive;
   commits: ContainerCommits;
+  /** docker stats: cgroup samples. */
+  stats: StatsService;
   health: HealthMonitor;
 }
 
@@ -47,14 +52,19 @@ export class Engine {
   readonly volumes: VolumeService;
   readonly archive: ContainerArchive;
   readonly commits: ContainerCommits;
+  readonly stats: StatsService;
   private readonly health: HealthMonitor;
+  /** One reader of cgroup files, shared by stats and top. */
+  private readonly cgroups: CgroupStatsReader;
 
   private constructor(
     readonly config: DaemonConfig,
     s: EngineServices,
+    cgroups: CgroupStatsReader,
   ) {
     ({ images: this.images, containers: this.containers, execs: this.execs, runtime: this.runtime, events: this.events } = s);
-    ({ networks: this.networks, volumes: this.volumes, archive: this.archive, commits: this.commits, health: this.health } = s);
+    ({ networks: this.networks, volumes: this.volumes, archive: this.archive, commits: this.commits, stats: this.stats, health: this.health } = s);
+    this.cgroups = cgroups;
   }
 
   static async open(config: DaemonConfig): Promise<Engine> {
@@ -103,7 +113,20 @@ export class Engine {
     const commits = new ContainerCommits({
       store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
     });
-    return new Engine(config, { images, containers, execs, runtime, events, networks, volumes, archive, commits, health });
+    const cgroups = new CgroupStatsReader();
+    const stats = new StatsService(
+      { get: (ref) => store.get(ref), find: (id) => store.find(id), cgroupsPath: (id) => runtime.cgroupsPath(id), events },
+      cgroups,
+    );
+    return new Engine(config, { images, containers, execs, runtime, events, networks, volumes, archive, commits, stats, health }, cgroups);
+  }
+
+  /** `top`: ps over the pids of the container's cgroup tree (moby's ContainerTop), then the `top` event. */
+  async top(ref: string, psArgs: string): Promise<TopResponse> {
+    const c = this.containers.get(ref);
+    const list = await containerTop(c, psArgs, (rec) => this.cgroups.pids(this.runtime.cgroupsPath(rec.Id)));
+    this.events.container(c, 'top');
+    return list;
   }
 
   async shutdown(): Promise<void> {

@@ -1,24 +1,12 @@
 /** GET /containers/{id}/stats: NDJSON samples (stream=1, headers flushed at once) or one object (stream=0). */
 import type { Engine } from '../../daemon/engine';
-import { StatsService } from '../../engine/containers/stats';
 import { commonHeaders } from '../http/context';
 import { boolParam } from '../http/query';
 import { compareVersions } from '../http/version';
 import type { Router } from '../http/router';
 
 export function registerStatsRoutes(r: Router, engine: Engine): void {
-  const stats = new StatsService({
-    get: (ref) => engine.containers.get(ref),
-    find: (id) => {
-      try {
-        return engine.containers.get(id);
-      } catch {
-        return undefined;
-      }
-    },
-    cgroupsPath: (id) => engine.runtime.cgroupsPath(id),
-    events: engine.events,
-  });
+  const stats = engine.stats;
 
   r.get('/containers/{id}/stats', async (ctx) => {
     const stream = boolParam(ctx.query, 'stream', true);

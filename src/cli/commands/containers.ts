@@ -32,6 +32,19 @@ async function parallel<T>(items: string[], op: (item: string) => Promise<T>, li
   return results;
 }
 
+/**
+ * docker's parallelOperation over the named containers (stop, kill, pause, unpause): each name printed once
+ * its operation succeeds, in argument order; the failures joined into one error (exit 1).
+ */
+export async function eachInParallel(cli: Cli, args: string[], op: (name: string) => Promise<unknown>): Promise<number> {
+  const results = await parallel(args, op);
+  const errs: unknown[] = [];
+  results.forEach((r, i) => (r.status === 'rejected' ? errs.push(r.reason) : cli.out(`${args[i]}\n`)));
+  const e = joinErrors(errs);
+  if (e) throw e;
+  return 0;
+}
+
 async function waitStatus(cli: Cli, handle: WaitHandle | Error): Promise<number> {
   if (handle instanceof Error) {
     cli.err(`ERRO[0000] error waiting for container: ${handle.message}\n`);
@@ -185,22 +198,12 @@ function stopTimeout(flags: FlagValues): number | undefined {
 async function runStop(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
   const timeout = stopTimeout(flags);
   const signal = flags.string('signal') || undefined;
-  const results = await parallel(args, (name) => cli.client.containerStop(name, { timeout, signal }));
-  const errs: unknown[] = [];
-  results.forEach((r, i) => (r.status === 'rejected' ? errs.push(r.reason) : cli.out(`${args[i]}\n`)));
-  const e = joinErrors(errs);
-  if (e) throw e;
-  return 0;
+  return eachInParallel(cli, args, (name) => cli.client.containerStop(name, { timeout, signal }));
 }
 
 async function runKill(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {
   const signal = flags.string('signal') || undefined;
-  const results = await parallel(args, (name) => cli.client.containerKill(name, signal));
-  const errs: unknown[] = [];
-  results.forEach((r, i) => (r.status === 'rejected' ? errs.push(r.reason) : cli.out(`${args[i]}\n`)));
-  const e = joinErrors(errs);
-  if (e) throw e;
-  return 0;
+  return eachInParallel(cli, args, (name) => cli.client.containerKill(name, signal));
 }
 
 async function runRestart(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * Tar streams of `berth cp`, in process: a local tree packed into large buffers for the upload, and a
- * download extracted as its pieces arrive with large synchronous writes. Extraction stays under the
+ * download extracted as its pieces arrive, each written at once with synchronous calls. Extraction stays under the
  * destination directory whatever the archive says: names climbing out are refused, every parent is
  * resolved with symlinks followed as if the destination were the root (absolute targets and `..` never
  * leave it), and nothing is written through an entry's own name (an existing one is replaced).
@@ -12,9 +12,6 @@ import { TarPackStream } from '../../util/tar/pack';
 import { TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
 import { writevFullySync } from '../../util/tar/writev';
 import { resolveInRoot } from '../../util/root-path';
-
-/** Gathered file data is written once this much is pending. */
-const WRITE_BATCH = 4 << 20;
 
 // ---------------------------------------------------------------- pack
 
@@ -34,15 +31,13 @@ export class TarError extends Error {}
 export interface ExtractOptions {
   /** The first name component `from` becomes `to` (docker cp's rebasing to a new name). */
   rename?: { from: string; to: string };
-  /** Pieces are reused after `push` returns (rawGet's read buffer): file data is written at once. */
-  transient?: boolean;
 }
 
 /**
  * Extracts a tar under the directory `dest`, as the docker CLI does for cp: modes and times from the
  * archive, owners not (the files belong to the user running the copy), a directory never replaced by a
- * non-directory or the reverse. `push` each piece of the download (used only during the call when
- * `transient`), then `end`; `abort` after a failure.
+ * non-directory or the reverse. `push` each piece of the download, then `end`; `abort` after a failure.
+ * A piece is used only during the call (rawGet reuses its read buffer): file data is written at once.
  */
 export class TarExtraction {
   private readonly x: Extractor;
@@ -193,32 +188,9 @@ class Extractor {
       close();
       return undefined;
     }
-    if (this.opts.transient) {
-      return {
-        write: (data: Buffer) => writevFullySync(fd, [data], data.length),
-        end: close,
-      };
-    }
-    let parts: Buffer[] = [];
-    let pending = 0;
-    const flush = () => {
-      writevFullySync(fd, parts, pending);
-      parts = [];
-      pending = 0;
-    };
     return {
-      write(data: Buffer) {
-        parts.push(data);
-        pending += data.length;
-        if (pending >= WRITE_BATCH) flush();
-      },
-      end() {
-        try {
-          flush();
-        } finally {
-          close();
-        }
-      },
+      write: (data: Buffer) => writevFullySync(fd, [data], data.length),
+      end: close,
     };
   }
 

@@ -2,19 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isNotFound, RawHttpError, rawGet } from '../../client';
+import { type ContainerPathStat, decodePathStat, isNotFound, RawHttpError, rawGet } from '../../client';
 import type { Cli } from '../cli';
 import { type CommandSpec, StatusError } from '../command';
 import type { FlagValues } from '../flags';
 import { packForUpload, TarExtraction } from './cp-tar';
-
-interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
 
 const GO_DIR = 2 ** 31;
 
@@ -26,18 +18,10 @@ function splitCpArg(arg: string): { container: string; path: string } {
   return { container: arg.slice(0, i), path: arg.slice(i + 1) };
 }
 
-async function statPath(cli: Cli, container: string, p: string): Promise<PathStat> {
-  const res = await cli.client.transport.request({ method: 'HEAD', path: `/containers/${container}/archive`, query: { path: p } });
-  res.resume();
-  const raw = res.headers['x-docker-container-path-stat'];
-  if (!raw) throw new Error('unable to get resource stat from response');
-  return JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as PathStat;
-}
-
 async function copyFromContainer(cli: Cli, container: string, src: string, dst: string, follow: boolean): Promise<void> {
   let srcPath = src;
   if (follow) {
-    const st = await statPath(cli, container, src);
+    const st = await cli.client.containerStatPath(container, src);
     if (st.linkTarget) srcPath = st.linkTarget;
   }
   const apiPath = `/containers/${container}/archive`;
@@ -78,7 +62,7 @@ async function copyFromContainer(cli: Cli, container: string, src: string, dst: 
 
 /** Checks the destination against the source's stat and prepares the extraction (docker's rules). */
 function startExtraction(rawStat: string | undefined, src: string, srcPath: string, dst: string): TarExtraction {
-  const stat = rawStat ? (JSON.parse(Buffer.from(rawStat, 'base64').toString('utf8')) as PathStat) : undefined;
+  const stat = decodePathStat(rawStat);
   const base = stat?.name ?? path.basename(srcPath);
   const srcIsDir = stat ? stat.mode >= GO_DIR : false;
   const contentsOnly = src.endsWith('/.');
@@ -90,7 +74,7 @@ function startExtraction(rawStat: string | undefined, src: string, srcPath: stri
   }
   if (!dstStat && dst.endsWith('/')) throw new StatusError(`destination directory "${dst}" must exist`, 1);
   if (dstStat && !dstStat.isDirectory() && srcIsDir) throw new StatusError('cannot copy a directory to a file', 1);
-  if (dstStat?.isDirectory()) return new TarExtraction(dst, { transient: true });
+  if (dstStat?.isDirectory()) return new TarExtraction(dst);
   const dir = path.dirname(dst);
   let parent: fs.Stats;
   try {
@@ -99,7 +83,7 @@ function startExtraction(rawStat: string | undefined, src: string, srcPath: stri
     throw new StatusError(`stat ${dir}: no such file or directory`, 1);
   }
   if (!parent.isDirectory()) throw new StatusError(`stat ${dir}: not a directory`, 1);
-  return new TarExtraction(dir, { transient: true, rename: { from: contentsOnly ? '.' : base, to: path.basename(dst) } });
+  return new TarExtraction(dir, { rename: { from: contentsOnly ? '.' : base, to: path.basename(dst) } });
 }
 
 async function copyToContainer(cli: Cli, src: string, container: string, dst: string, copyUIDGID: boolean, follow: boolean): Promise<void> {
@@ -115,10 +99,10 @@ async function copyToContainer(cli: Cli, src: string, container: string, dst: st
   } catch {
     throw new StatusError(`lstat ${path.resolve(src)}: no such file or directory`, 1);
   }
-  let dstStat: PathStat | undefined;
+  let dstStat: ContainerPathStat | undefined;
   try {
-    dstStat = await statPath(cli, container, dst);
-    if (dstStat.linkTarget) dstStat = await statPath(cli, container, dstStat.linkTarget);
+    dstStat = await cli.client.containerStatPath(container, dst);
+    if (dstStat.linkTarget) dstStat = await cli.client.containerStatPath(container, dstStat.linkTarget);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

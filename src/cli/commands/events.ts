@@ -106,7 +106,7 @@ async function runEvents(cli: Cli, flags: FlagValues): Promise<number> {
   const res = await cli.client.transport.request({
     method: 'GET',
     path: '/events',
-    query: { filters: Object.keys(filters).length ? encodeFilters(filters) : undefined, since, until },
+    query: { filters: encodeFilters(filters), since, until },
   });
   for await (const raw of readJsonStream<WireEvent>(res)) {
     const e = new EventMessage(raw);

@@ -10,11 +10,11 @@ import { FlagValues } from '../flags';
 import { truncateID } from '../format/container';
 import { displayJSONMessages } from '../format/progress';
 import { headerContext, renderFormatted } from '../format/table';
-import { humanDuration, humanSize, humanSizeWithPrecision } from '../format/units';
+import { humanDuration, humanSizeWithPrecision } from '../format/units';
 import { ellipsis } from '../format/width';
 import { FORMAT_HELP, toFilters } from '../opts';
 import { parseNormalizedNamed, tagNameOnly } from '../reference';
-import { confirm, PRUNE_FILTER_FLAG, pruneFilters } from './lifecycle';
+import { PRUNE_FILTER_FLAG, pruneFilters, confirmAndPrune } from './lifecycle';
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -478,20 +478,11 @@ async function runImagePrune(cli: Cli, flags: FlagValues): Promise<number> {
   const filters = toFilters(flags.list('filter'));
   (filters.dangling ??= {})[String(!all)] = true;
   pruneFilters(cli, filters);
-  if (!flags.bool('force')) {
-    if (!(await confirm(cli, all ? ALL_IMAGES_WARNING : DANGLING_WARNING))) return 0;
-  }
-  const report = await cli.client.imagesPrune(filters);
-  let reclaimed = 0;
-  const deleted = report.ImagesDeleted ?? [];
-  if (deleted.length > 0) {
-    let s = 'Deleted Images:\n';
-    for (const d of deleted) s += d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted ?? ''}\n`;
-    cli.out(`${s}\n`);
-    reclaimed = report.SpaceReclaimed;
-  }
-  cli.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
-  return 0;
+  return confirmAndPrune(cli, flags, all ? ALL_IMAGES_WARNING : DANGLING_WARNING, async () => {
+    const report = await cli.client.imagesPrune(filters);
+    const lines = (report.ImagesDeleted ?? []).map((d) => (d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted ?? ''}`));
+    return { title: 'Deleted Images', lines, reclaimed: report.SpaceReclaimed };
+  });
 }
 
 export const imagePruneCommand: CommandSpec = {

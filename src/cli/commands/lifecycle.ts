@@ -6,40 +6,9 @@ import { FlagDef, FlagValues, goQuote } from '../flags';
 import { humanSize } from '../format/units';
 import { toFilters, validateFilter } from '../opts';
 import { ramInBytes, validateBytes } from './container-flags';
+import { eachInParallel } from './containers';
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** docker's parallelOperation: at most 50 at a time, results in argument order. */
-export async function parallelOperation(items: string[], op: (item: string) => Promise<unknown>, limit = 50): Promise<(Error | undefined)[]> {
-  const results: (Error | undefined)[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        await op(items[i]);
-        results[i] = undefined;
-      } catch (err) {
-        results[i] = err instanceof Error ? err : new Error(String(err));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-function eachContainer(op: (cli: Cli, name: string) => Promise<unknown>) {
-  return async (cli: Cli, _flags: FlagValues, args: string[]): Promise<number> => {
-    const results = await parallelOperation(args, (name) => op(cli, name));
-    const errs: string[] = [];
-    results.forEach((err, i) => {
-      if (err) errs.push(err.message);
-      else cli.out(`${args[i]}\n`);
-    });
-    if (errs.length > 0) throw new StatusError(errs.join('\n'), 1);
-    return 0;
-  };
-}
 
 export const pauseCommand: CommandSpec = {
   name: 'pause',
@@ -47,7 +16,7 @@ export const pauseCommand: CommandSpec = {
   short: 'Pause all processes within one or more containers',
   aliasPaths: ['container pause', 'pause'],
   args: { kind: 'min', n: 1 },
-  run: eachContainer((cli, name) => cli.client.containerPause(name)),
+  run: (cli, _flags, args) => eachInParallel(cli, args, (name) => cli.client.containerPause(name)),
 };
 
 export const unpauseCommand: CommandSpec = {
@@ -56,7 +25,7 @@ export const unpauseCommand: CommandSpec = {
   short: 'Unpause all processes within one or more containers',
   aliasPaths: ['container unpause', 'unpause'],
   args: { kind: 'min', n: 1 },
-  run: eachContainer((cli, name) => cli.client.containerUnpause(name)),
+  run: (cli, _flags, args) => eachInParallel(cli, args, (name) => cli.client.containerUnpause(name)),
 };
 
 async function runRename(cli: Cli, _flags: FlagValues, args: string[]): Promise<number> {
@@ -345,21 +314,32 @@ export async function confirm(cli: Cli, message: string, proc: NodeJS.Process = 
   }
 }
 
+/** What a prune reports: the "Deleted …:" title, one line per item, and the space reclaimed if the kind has one. */
+export interface PruneReport {
+  title: string;
+  lines: string[];
+  reclaimed?: number;
+}
+
+/**
+ * The shared run of `container|image|volume|network prune`: unless --force, docker's warning and a [y/N]
+ * prompt (no: exit 0, silently); then the prune, its list (when not empty) and "Total reclaimed space"
+ * (counted only when something was deleted, as docker does).
+ */
+export async function confirmAndPrune(cli: Cli, flags: FlagValues, warning: string, prune: () => Promise<PruneReport>): Promise<number> {
+  if (!flags.bool('force') && !(await confirm(cli, warning))) return 0;
+  const { title, lines, reclaimed } = await prune();
+  if (lines.length > 0) cli.out(`${title}:\n${lines.map((l) => `${l}\n`).join('')}\n`);
+  if (reclaimed !== undefined) cli.out(`Total reclaimed space: ${humanSize(lines.length > 0 ? reclaimed : 0)}\n`);
+  return 0;
+}
+
 async function runContainerPrune(cli: Cli, flags: FlagValues): Promise<number> {
   const filters = pruneFilters(cli, toFilters(flags.list('filter')));
-  if (!flags.bool('force')) {
-    const ok = await confirm(cli, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?');
-    if (!ok) return 0;
-  }
-  const report = await cli.client.containersPrune(filters);
-  let reclaimed = 0;
-  const deleted = report.ContainersDeleted ?? [];
-  if (deleted.length > 0) {
-    cli.out(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-    reclaimed = report.SpaceReclaimed;
-  }
-  cli.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
-  return 0;
+  return confirmAndPrune(cli, flags, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?', async () => {
+    const report = await cli.client.containersPrune(filters);
+    return { title: 'Deleted Containers', lines: report.ContainersDeleted ?? [], reclaimed: report.SpaceReclaimed };
+  });
 }
 
 export const containerPruneCommand: CommandSpec = {

@@ -6,7 +6,7 @@ import { FlagValues } from '../flags';
 import { renderFormatted, headerContext } from '../format/table';
 import { FILTER_FLAG, FORMAT_HELP, INSPECT_FORMAT_HELP, toFilters } from '../opts';
 import { inspectAndPrint } from './inspect';
-import { confirm, PRUNE_FILTER_FLAG, pruneFilters } from './lifecycle';
+import { PRUNE_FILTER_FLAG, pruneFilters, confirmAndPrune } from './lifecycle';
 
 interface NetworkSummary {
   Id: string;
@@ -101,13 +101,10 @@ async function runRm(cli: Cli, flags: FlagValues, args: string[]): Promise<numbe
 
 async function runPrune(cli: Cli, flags: FlagValues): Promise<number> {
   const filters = pruneFilters(cli, toFilters(flags.list('filter')));
-  if (!flags.bool('force')) {
-    if (!(await confirm(cli, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
-  }
-  const res = await cli.client.transport.json<{ NetworksDeleted: string[] | null }>({ method: 'POST', path: '/networks/prune', query: { filters: encodeFilters(filters) } });
-  const deleted = res.NetworksDeleted ?? [];
-  if (deleted.length) cli.out(`Deleted Networks:\n${deleted.map((n) => `${n}\n`).join('')}\n`);
-  return 0;
+  return confirmAndPrune(cli, flags, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?', async () => {
+    const res = await cli.client.transport.json<{ NetworksDeleted: string[] | null }>({ method: 'POST', path: '/networks/prune', query: { filters: encodeFilters(filters) } });
+    return { title: 'Deleted Networks', lines: res.NetworksDeleted ?? [] };
+  });
 }
 
 async function runConnect(cli: Cli, flags: FlagValues, args: string[]): Promise<number> {

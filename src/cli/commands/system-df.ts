@@ -1,10 +1,11 @@
 /** `system df`: disk usage (docker's formatter.DiskUsageContext). */
-import type { BuildCacheRecord, ContainerSummary, DiskUsage, ImageSummary, VolumeUsage } from '../../client';
+import type { BuildCacheRecord, ContainerSummary, DiskUsage, ImageSummary } from '../../client';
 import type { Cli } from '../cli';
 import { CommandSpec, StatusError } from '../command';
 import { FlagValues } from '../flags';
 import { ContainerRow, containerHeader, truncateID } from '../format/container';
 import { imageHeader, ImageRow } from '../format/image';
+import { volumeHeader, VolumeRow } from '../format/volume';
 import { compileOrThrow, headerContext, isTableFormat, JSON_FORMAT, marshalRow, preFormat, renderFormatted } from '../format/table';
 import { humanDuration, humanSize } from '../format/units';
 import { familiarName, parseNormalizedNamed } from '../reference';
@@ -112,59 +113,6 @@ export function summaryRows(du: DiskUsage): SummaryRow[] {
   return [imagesRow, containersRow, volumesRow, cacheRow];
 }
 
-class VolumeRow {
-  constructor(private readonly v: VolumeUsage) {}
-  Name(): string {
-    return this.v.Name;
-  }
-  Driver(): string {
-    return this.v.Driver ?? '';
-  }
-  Scope(): string {
-    return this.v.Scope ?? '';
-  }
-  Mountpoint(): string {
-    return this.v.Mountpoint ?? '';
-  }
-  Labels(): string {
-    return Object.entries(this.v.Labels ?? {})
-      .map(([k, val]) => `${k}=${val}`)
-      .join(',');
-  }
-  Label(name: string): string {
-    return this.v.Labels?.[name] ?? '';
-  }
-  Links(): string {
-    return this.v.UsageData ? String(this.v.UsageData.RefCount) : 'N/A';
-  }
-  Size(): string {
-    return this.v.UsageData ? humanSize(this.v.UsageData.Size) : 'N/A';
-  }
-  Group(): string {
-    return 'N/A';
-  }
-  Availability(): string {
-    return 'N/A';
-  }
-  Status(): string {
-    return 'N/A';
-  }
-  toJSON(): Record<string, unknown> {
-    return {
-      Availability: this.Availability(),
-      Driver: this.Driver(),
-      Group: this.Group(),
-      Labels: this.Labels(),
-      Links: this.Links(),
-      Mountpoint: this.Mountpoint(),
-      Name: this.Name(),
-      Scope: this.Scope(),
-      Size: this.Size(),
-      Status: this.Status(),
-    };
-  }
-}
-
 class BuildCacheRow {
   constructor(
     private readonly b: BuildCacheRecord,
@@ -218,19 +166,6 @@ class BuildCacheRow {
   }
 }
 
-const volumeHeader = () =>
-  headerContext({
-    Name: 'VOLUME NAME',
-    Driver: 'DRIVER',
-    Scope: 'SCOPE',
-    Mountpoint: 'MOUNTPOINT',
-    Labels: 'LABELS',
-    Links: 'LINKS',
-    Size: 'SIZE',
-    Group: 'GROUP',
-    Availability: 'AVAILABILITY',
-    Status: 'STATUS',
-  });
 const buildCacheHeader = () =>
   headerContext({
     ID: 'CACHE ID',

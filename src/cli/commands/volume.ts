@@ -1,22 +1,13 @@
 /** `volume create|ls|inspect|rm|prune` (docker/cli cli/command/volume). */
+import { encodeFilters, type VolumeUsage } from '../../client';
 import type { Cli } from '../cli';
 import { CommandSpec, StatusError } from '../command';
 import { FlagValues } from '../flags';
-import { headerContext, renderFormatted } from '../format/table';
-import { humanSize } from '../format/units';
+import { renderFormatted } from '../format/table';
+import { volumeHeader, VolumeRow } from '../format/volume';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, toFilters } from '../opts';
 import { inspectAndPrint } from './inspect';
-import { confirm, PRUNE_FILTER_FLAG, pruneFilters } from './lifecycle';
-
-interface Volume {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  Labels: Record<string, string> | null;
-  Scope: string;
-  Options: Record<string, string> | null;
-  CreatedAt?: string;
-}
+import { PRUNE_FILTER_FLAG, pruneFilters, confirmAndPrune } from './lifecycle';
 
 /** key=value pairs of repeated flags; a bare key maps to ''. */
 function keyValues(list: string[]): Record<string, string> {
@@ -34,7 +25,7 @@ async function runCreate(cli: Cli, flags: FlagValues, args: string[]): Promise<n
   if (flagName && args.length && args[0] !== flagName) {
     throw new StatusError(`conflicting options: cannot specify a volume-name through both --name and as a positional arg`, 1);
   }
-  const v = await cli.client.transport.json<Volume>({
+  const v = await cli.client.transport.json<VolumeUsage>({
     method: 'POST',
     path: '/volumes/create',
     json: {
@@ -48,52 +39,18 @@ async function runCreate(cli: Cli, flags: FlagValues, args: string[]): Promise<n
   return 0;
 }
 
-class VolumeRow {
-  constructor(private readonly v: Volume) {}
-  get Name(): string {
-    return this.v.Name;
-  }
-  get Driver(): string {
-    return this.v.Driver;
-  }
-  get Scope(): string {
-    return this.v.Scope;
-  }
-  get Mountpoint(): string {
-    return this.v.Mountpoint;
-  }
-  get Labels(): string {
-    return Object.entries(this.v.Labels ?? {})
-      .map(([k, val]) => `${k}=${val}`)
-      .join(',');
-  }
-  Label(name: string): string {
-    return this.v.Labels?.[name] ?? '';
-  }
-  get Links(): string {
-    return 'N/A';
-  }
-  get Size(): string {
-    return 'N/A';
-  }
-  toJSON(): object {
-    return { Availability: 'N/A', Driver: this.Driver, Group: 'N/A', Labels: this.Labels, Links: 'N/A', Mountpoint: this.Mountpoint, Name: this.Name, Scope: this.Scope, Size: 'N/A', Status: 'N/A' };
-  }
-}
-
 async function runLs(cli: Cli, flags: FlagValues): Promise<number> {
   const filters = toFilters(flags.list('filter'));
-  const list = await cli.client.transport.json<{ Volumes: Volume[] | null }>({
+  const list = await cli.client.transport.json<{ Volumes: VolumeUsage[] | null }>({
     method: 'GET',
     path: '/volumes',
-    query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+    query: { filters: encodeFilters(filters) },
   });
   const vols = [...(list.Volumes ?? [])].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   let format = flags.string('format') || 'table';
   if (flags.bool('quiet')) format = '{{.Name}}';
   else if (format === 'table') format = 'table {{.Driver}}\t{{.Name}}';
-  const header = headerContext({ Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' });
-  cli.out(renderFormatted(format, vols.map((v) => new VolumeRow(v)), header));
+  cli.out(renderFormatted(format, vols.map((v) => new VolumeRow(v)), volumeHeader()));
   return 0;
 }
 
@@ -123,16 +80,14 @@ async function runPrune(cli: Cli, flags: FlagValues): Promise<number> {
   const all = flags.bool('all');
   if (all) (filters.all ??= {}).true = true;
   pruneFilters(cli, filters);
-  if (!flags.bool('force') && !(await confirm(cli, all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return 0;
-  const report = await cli.client.transport.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>({
-    method: 'POST',
-    path: '/volumes/prune',
-    query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+  return confirmAndPrune(cli, flags, all ? PRUNE_ALL_WARNING : PRUNE_WARNING, async () => {
+    const report = await cli.client.transport.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>({
+      method: 'POST',
+      path: '/volumes/prune',
+      query: { filters: encodeFilters(filters) },
+    });
+    return { title: 'Deleted Volumes', lines: report.VolumesDeleted ?? [], reclaimed: report.SpaceReclaimed ?? 0 };
   });
-  const deleted = report.VolumesDeleted ?? [];
-  if (deleted.length) cli.out(`Deleted Volumes:\n${deleted.map((n) => `${n}\n`).join('')}\n`);
-  cli.out(`Total reclaimed space: ${humanSize(report.SpaceReclaimed ?? 0)}\n`);
-  return 0;
 }
 
 export const volumeGroup: CommandSpec = {
