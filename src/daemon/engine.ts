@@ -109,7 +109,7 @@ export class Engine {
     const execs = new ExecService(store, runtime, events);
     const health = new HealthMonitor(store, execs, events);
     health.init();
-    const archive = new ContainerArchive({ store, snapshots, images, runtime, volumes, lock: (id, fn) => containers.withLock(id, fn) });
+    const archive = new ContainerArchive({ store, snapshots, images, runtime, volumes, events, lock: (id, fn) => containers.withLock(id, fn) });
     const commits = new ContainerCommits({
       store, snapshots, images, events, pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
     });

@@ -23,7 +23,6 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       ctx.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar', [STAT_HEADER]: statHeader(stat) });
       return ctx.res;
     });
-    engine.events.container(engine.containers.get(ctx.param('id')), 'archive-path');
   });
 
   r.get('/containers/{id}/export', async (ctx) => {
@@ -31,7 +30,6 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       ctx.res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar' });
       return ctx.res;
     });
-    engine.events.container(engine.containers.get(ctx.param('id')), 'export');
   });
 
   r.put('/containers/{id}/archive', async (ctx) => {
@@ -39,7 +37,6 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
-    engine.events.container(engine.containers.get(ctx.param('id')), 'extract-to-dir');
     ctx.sendStatus(200);
   });
 

@@ -1,3 +1,4 @@
+import { escapeLikeGo } from '../../util/go-json';
 /**
  * docker's formatter.Context: `table` / `json` / custom Go-template formats, rows rendered one per
  * line, and for tables a header row rendered from the header context, all aligned by a
@@ -31,7 +32,7 @@ export function preFormat(format: string): string {
  * with HTML characters escaped as json.Marshal does ("<none>" → "\u003cnone\u003e").
  */
 export function marshalRow(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return escapeLikeGo(JSON.stringify(value));
 }
 
 function hasToJSON(v: unknown): v is { toJSON(): unknown } {

@@ -7,6 +7,7 @@ import { BreakoutError, cleanEntryName, resolveInRoot } from '../../util/root-pa
 import { packTree } from '../../util/tar/pack';
 import { TarFormatError, TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
 import { dropBytes } from '../../util/tar/writev';
+import type { EventBus } from '../events/bus';
 import type { ImageService } from '../images/service';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -35,6 +36,8 @@ export interface ArchiveDeps {
   volumes?: VolumeService;
   /** Holds off start, exit handling and removal of a container while its stopped file system is mounted. */
   lock?: <T>(id: string, fn: () => Promise<T>) => Promise<T>;
+  /** archive-path, export and extract-to-dir events (container sizes are refreshed on extract-to-dir). */
+  events?: EventBus;
 }
 
 export interface PathStat {
@@ -338,6 +341,7 @@ export class ContainerArchive {
       const name = abs.endsWith('/.') ? '.' : stat.name;
       await packTree(host, name, out, { skip: kernelFsSkip(root), reuseBuffers: true });
     });
+    this.d.events?.container(c, 'archive-path');
   }
 
   /** GET /containers/{id}/export: the whole file system as a tar, names relative to / (kernel file systems left out). */
@@ -347,6 +351,7 @@ export class ContainerArchive {
       const out = start();
       await packTree(root, '', out, { skip: kernelFsSkip(root), reuseBuffers: true });
     });
+    this.d.events?.container(c, 'export');
   }
 
   /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
@@ -378,6 +383,7 @@ export class ContainerArchive {
       const chown = opts.copyUIDGID && c.Config.User ? containerUserIds(root, c.Config.User) : undefined;
       await extractInto(root, inContainer, body, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, chown });
     });
+    this.d.events?.container(c, 'extract-to-dir');
   }
 }
 

@@ -1,16 +1,10 @@
 import { invalidParameter } from '../../util/errors';
+import { labelMatches } from '../../util/labels';
 import type { ContainerRecord } from './types';
 import { mountPointsOf } from './mounts';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const KNOWN = new Set(['status', 'name', 'id', 'label', 'exited', 'ancestor', 'before', 'since', 'volume']);
-
-export function labelMatches(labels: Record<string, string> | null | undefined, expr: string): boolean {
-  const eq = expr.indexOf('=');
-  const key = eq < 0 ? expr : expr.slice(0, eq);
-  if (!labels || !(key in labels)) return false;
-  return eq < 0 || labels[key] === expr.slice(eq + 1);
-}
 
 /** A predicate for GET /containers/json `filters`; values of one key are OR-ed, keys AND-ed, as in Docker. */
 export function containerFilter(

@@ -1,3 +1,4 @@
+import { labelMatches } from '../../util/labels';
 import { invalidParameter } from '../../util/errors';
 import type { ImageEntry } from './image-index';
 import { ParsedReference, familiarString, fullString, repoDigests, repoTags, withDefaultTag } from './reference';
@@ -35,7 +36,7 @@ export function listImages(source: ListSource, opts: { all?: boolean; filters?: 
     if (upper !== undefined && !(createdMs < upper)) continue;
     if (since !== undefined && !(createdMs > since)) continue;
     const imageLabels = entry.config.config?.Labels ?? null;
-    if (labels.length > 0 && !labels.every((l) => labelMatches(l, imageLabels))) continue;
+    if (labels.length > 0 && !labels.every((l) => labelMatches(imageLabels, l))) continue;
 
     let refs = source.refsFor(entry.id);
     if (patterns.length > 0) refs = refs.filter((r) => referenceMatches(r, patterns));
@@ -90,13 +91,6 @@ function untilMs(value: string): number {
 }
 
 /** `key` matches when the label exists, `key=value` when it has that value. */
-export function labelMatches(filter: string, labels: Record<string, string> | null): boolean {
-  if (!labels) return false;
-  const eq = filter.indexOf('=');
-  if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, filter);
-  const key = filter.slice(0, eq);
-  return Object.prototype.hasOwnProperty.call(labels, key) && labels[key] === filter.slice(eq + 1);
-}
 
 /** Matches familiar and full forms, with and without tag, like moby does. */
 function referenceMatches(ref: ParsedReference, patterns: RegExp[]): boolean {

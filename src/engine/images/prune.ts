@@ -2,7 +2,8 @@ import { conflict, invalidParameter } from '../../util/errors';
 import type { DeleteResponseItem } from './image-delete';
 import { DeleteConflict } from './image-delete';
 import type { ImageEntry } from './image-index';
-import { boolFilter, labelMatches } from './image-list';
+import { boolFilter } from './image-list';
+import { labelMatches } from '../../util/labels';
 import { ParsedReference, fullString } from './reference';
 import { parseFilterTimestamp, timestampMs } from './time';
 
@@ -83,8 +84,8 @@ function untilFilter(values: string[] | undefined): number | undefined {
 /** `label` filters must all match, `label!` filters exclude when they all match (moby's MatchKVList). */
 function matchLabels(filters: Record<string, string[]>, labels: Record<string, string>): boolean {
   const want = filters.label ?? [];
-  if (want.length > 0 && !want.every((f) => labelMatches(f, labels))) return false;
+  if (want.length > 0 && !want.every((f) => labelMatches(labels, f))) return false;
   const not = filters['label!'] ?? [];
-  if (not.length > 0 && not.every((f) => labelMatches(f, labels))) return false;
+  if (not.length > 0 && not.every((f) => labelMatches(labels, f))) return false;
   return true;
 }

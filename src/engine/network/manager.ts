@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EngineError, conflict, forbidden, invalidParameter, noSuchContainer, notFound, notImplemented } from '../../util/errors';
 import { newId } from '../../util/ids';
 import { log } from '../../util/log';
-import { labelMatches } from '../containers/filters';
+import { labelMatches } from '../../util/labels';
 import type { ContainerNetworking, NetworkPlan } from '../containers/networking';
 import type { ContainerRecord } from '../containers/types';
 import { parseFilterTimestamp } from '../images/time';

@@ -5,7 +5,7 @@ import { EngineError, conflict, invalidParameter, notFound } from '../../util/er
 import { newId } from '../../util/ids';
 import { log } from '../../util/log';
 import { KeptDirSizes, dirSize } from '../layers/dir-size';
-import { labelMatches } from '../containers/filters';
+import { labelMatches } from '../../util/labels';
 import { KeyedMutex } from '../containers/locks';
 import { mount, mountPoints, unmount } from './mount';
 
