@@ -282,6 +282,20 @@ test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family
     const r = await d.docker(['cp', 'evil:/w/d/secret', '-']);
     assert.ok(!r.stdout.includes('HOSTSECRET'), 'host content leaked');
   }
+  // The same through berthd's local copies (berth cp as root on this machine), both ways.
+  for (const dest of ['evil:/abs/', 'evil:/rel/', `evil:/hostroot${secretDir}/`]) await d.berth(['cp', f, dest]);
+  const berthOut = fs.mkdtempSync(path.join(d.root, 'evil-out-'));
+  for (const p of [`/hostroot${secretDir}/secret`, '/abs/secret', '/rel/secret']) {
+    const r = await d.berth(['cp', `evil:${p}`, path.join(berthOut, 'x')]);
+    assert.equal(r.code, 1, p);
+    assert.match(r.stderr, /Could not find the file/);
+  }
+  await d.berth(['cp', '-L', 'evil:/abfile', path.join(berthOut, 'followed')]);
+  for (let i = 0; i < 10; i++) await d.berth(['-D', 'cp', 'evil:/w/d/secret', path.join(berthOut, `swapped${i}`)]);
+  for (const name of fs.readdirSync(berthOut)) {
+    assert.ok(!fs.readFileSync(path.join(berthOut, name), 'utf8').includes('HOSTSECRET'), `berth cp out: ${name}`);
+  }
+  assert.deepEqual(fs.readdirSync(secretDir), ['secret'], 'nothing was written on the host');
   await ok(['stop', '-t', '0', 'evil']);
   for (const p of ['/abs/secret', '/rel/secret', `/hostroot${secretDir}/secret`]) {
     const r = await d.docker(['cp', `evil:${p}`, '-']);
@@ -292,21 +306,31 @@ test('hostile symlinks never lead cp out of the container (CVE-2018-15664 family
   await ok(['rm', 'evil']);
 });
 
-test('the berth CLI copies both ways', async () => {
-  await ok(['run', '-d', '--name', 'bc', 'busybox', 'sh', '-c', 'mkdir -p /src/sub; echo s > /src/sub/x; ln -s sub/x /src/rel; ln -s /etc /lnk; chmod 600 /src/sub/x; sleep 300']);
+/**
+ * berth cp both ways. `local`: berthd copies straight from or into this (root) process's files, which
+ * `-D` reports; `tar`: the copies go as tars (BERTH_CP_TAR=1), as with any other daemon.
+ */
+async function berthCopiesBothWays(mode: 'local' | 'tar'): Promise<void> {
+  const bc = `bc-${mode}`;
+  const work = fs.mkdtempSync(path.join(d.root, `berth-cp-${mode}-`));
+  await ok(['run', '-d', '--name', bc, 'busybox', 'sh', '-c', 'mkdir -p /src/sub; echo s > /src/sub/x; ln -s sub/x /src/rel; ln -s /etc /lnk; chmod 600 /src/sub/x; sleep 300']);
   const f = path.join(work, 'b.txt');
   fs.writeFileSync(f, 'berth\n');
+  const env: Record<string, string> = mode === 'tar' ? { BERTH_CP_TAR: '1' } : {};
   const berthOk = async (args: string[], input?: string | Buffer) => {
-    const r = await d.berth(args, { input });
+    const r = await d.berth(['-D', ...args.map((a) => a.replace(/^bc:/, `${bc}:`))], { input, env });
     assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    const local = /DEBU\[0000\] cp (in|out): copied by the daemon/.test(r.stderr);
+    const streams = args.includes('-');
+    assert.equal(local, mode === 'local' && !streams, `berth ${args.join(' ')} (${mode}): ${r.stderr}`);
     return r.stdout;
   };
   await berthOk(['cp', f, 'bc:/b.txt']);
   await berthOk(['cp', 'bc:/b.txt', path.join(work, 'b2.txt')]);
   assert.equal(fs.readFileSync(path.join(work, 'b2.txt'), 'utf8'), 'berth\n');
-  const miss = await d.berth(['cp', 'bc:/nope', work]);
+  const miss = await d.berth(['cp', `${bc}:/nope`, work], { env });
   assert.equal(miss.code, 1);
-  assert.match(miss.stderr, /Error response from daemon: Could not find the file \/nope in container bc/);
+  assert.match(miss.stderr, /Error response from daemon: Could not find the file \/nope in container bc-(local|tar)/);
 
   // A tree in: to a new name, into an existing directory, its contents (dir/.), over a file; -a.
   const tree = path.join(work, 'btree');
@@ -315,6 +339,7 @@ test('the berth CLI copies both ways', async () => {
   fs.writeFileSync(path.join(tree, 'top'), 'top\n');
   fs.chmodSync(path.join(tree, 'top'), 0o751);
   fs.chownSync(path.join(tree, 'top'), 4321, 8765);
+  fs.utimesSync(path.join(tree, 'top'), 981173106, 981173106);
   fs.symlinkSync('a/b/big', path.join(tree, 'link'));
   fs.linkSync(path.join(tree, 'top'), path.join(tree, 'hard'));
   const long = 'n'.repeat(120);
@@ -322,14 +347,14 @@ test('the berth CLI copies both ways', async () => {
   fs.writeFileSync(path.join(tree, long, long, 'deep'), 'deep\n');
   await berthOk(['cp', tree, 'bc:/newname']);
   await berthOk(['cp', tree, 'bc:/src']);
-  await berthOk(['exec', 'bc', 'mkdir', '/dot']);
+  await ok(['exec', bc, 'mkdir', '/dot']);
   await berthOk(['cp', `${tree}/.`, 'bc:/dot']);
   await berthOk(['container', 'cp', path.join(tree, 'top'), 'bc:/b.txt']);
-  const inside = await ok(['exec', 'bc', 'sh', '-c',
-    `cd /newname && stat -c '%a %u:%g %h' top; readlink link; md5sum a/b/big | cut -c1-8; cat ${long}/${long}/deep; ` +
+  const inside = await ok(['exec', bc, 'sh', '-c',
+    `cd /newname && stat -c '%a %u:%g %h %Y' top; readlink link; md5sum a/b/big | cut -c1-8; cat ${long}/${long}/deep; ` +
       'ls /src/btree | wc -l; ls /dot | wc -l; cat /b.txt']);
   const bigSum = createHash('md5').update(Buffer.alloc(3 << 20, 7)).digest('hex').slice(0, 8);
-  assert.equal(inside, `751 4321:8765 2\na/b/big\n${bigSum}\ndeep\n5\n5\ntop\n`);
+  assert.equal(inside, `751 4321:8765 2 981173106\na/b/big\n${bigSum}\ndeep\n5\n5\ntop\n`);
 
   // Out: a tree to a new name, into an existing directory, its contents, a symlink as is and with -L.
   const out = path.join(work, 'bout');
@@ -339,6 +364,8 @@ test('the berth CLI copies both ways', async () => {
   assert.equal(fs.readFileSync(path.join(out, `copy/${long}/${long}/deep`), 'utf8'), 'deep\n');
   assert.equal(fs.readlinkSync(path.join(out, 'copy/link')), 'a/b/big');
   assert.equal(fs.statSync(path.join(out, 'copy/top')).mode & 0o7777, 0o751);
+  assert.equal(fs.statSync(path.join(out, 'copy/top')).mtimeMs, 981173106000);
+  assert.equal(fs.statSync(path.join(out, 'copy/top')).uid, 0, 'out of a container, files belong to whoever copies');
   assert.equal(fs.statSync(path.join(out, 'copy/top')).ino, fs.statSync(path.join(out, 'copy/hard')).ino);
   await berthOk(['cp', 'bc:/src', out]);
   assert.equal(fs.readFileSync(path.join(out, 'src/sub/x'), 'utf8'), 's\n');
@@ -353,21 +380,80 @@ test('the berth CLI copies both ways', async () => {
   assert.ok(fs.existsSync(path.join(out, 'lnk2/hostname')));
   await berthOk(['cp', 'bc:/b.txt', path.join(out, 'copy/top')]); // over a file
   assert.equal(fs.readFileSync(path.join(out, 'copy/top'), 'utf8'), 'top\n');
-  const dirOverFile = await d.berth(['cp', 'bc:/src', path.join(out, 'copy/top')]);
+  const dirOverFile = await d.berth(['cp', `${bc}:/src`, path.join(out, 'copy/top')], { env });
   assert.equal(dirOverFile.code, 1);
   assert.match(dirOverFile.stderr, /cannot copy a directory to a file/);
-  const noDir = await d.berth(['cp', 'bc:/b.txt', path.join(out, 'nodir/')]);
+  const noDir = await d.berth(['cp', `${bc}:/b.txt`, path.join(out, 'nodir/')], { env });
   assert.match(noDir.stderr, /destination directory ".*nodir\/" must exist/);
-  const noParent = await d.berth(['cp', 'bc:/b.txt', path.join(out, 'nodir/x')]);
+  const noParent = await d.berth(['cp', `${bc}:/b.txt`, path.join(out, 'nodir/x')], { env });
   assert.match(noParent.stderr, /no such file or directory/);
 
   // Tar streams both ways.
-  const tarOut = spawnSync(process.execPath, ['--', path.join(__dirname, '../../src/cli/main.js'), 'cp', 'bc:/src/sub', '-'], { env: d.clientEnv() });
+  const tarOut = spawnSync(process.execPath, ['--', path.join(__dirname, '../../src/cli/main.js'), 'cp', `${bc}:/src/sub`, '-'], { env: { ...d.clientEnv(), ...env } });
   assert.equal(tarOut.status, 0, tarOut.stderr.toString());
   assert.match(spawnSync('tar', ['tvf', '-'], { input: tarOut.stdout }).stdout.toString(), /sub\/x\n/);
   await berthOk(['cp', '-', 'bc:/dot'], spawnSync('tar', ['cf', '-', '-C', work, 'b.txt']).stdout);
-  assert.equal(await ok(['exec', 'bc', 'cat', '/dot/b.txt']), 'berth\n');
-  await ok(['rm', '-f', 'bc']);
+  assert.equal(await ok(['exec', bc, 'cat', '/dot/b.txt']), 'berth\n');
+  await ok(['rm', '-f', bc]);
+}
+
+test('the berth CLI copies both ways: berthd copying the local files itself', () => berthCopiesBothWays('local'));
+test('the berth CLI copies both ways as tars (BERTH_CP_TAR=1, as with any other daemon)', () => berthCopiesBothWays('tar'));
+
+test('POST /containers/{id}/archive/local: a root process\'s open file, checked by device and inode, or 421', async () => {
+  await ok(['run', '-d', '--name', 'lc', 'busybox', 'sleep', '300']);
+  const dir = fs.mkdtempSync(path.join(d.root, 'lc-'));
+  fs.writeFileSync(path.join(dir, 'f'), 'local\n');
+  const fd = fs.openSync(dir, 'r');
+  const st = fs.fstatSync(fd, { bigint: true });
+  const client = { Pid: process.pid, Fd: fd, Dev: String(st.dev), Ino: String(st.ino) };
+  const post = (body: unknown) => d.api('POST', '/v1.50/containers/lc/archive/local', body);
+  try {
+    const copied = await post({ Direction: 'in', Path: '/', Name: 'copied', Client: client });
+    assert.equal(copied.status, 204, copied.body);
+    assert.equal(await ok(['exec', 'lc', 'cat', '/copied/f']), 'local\n');
+    const back = await post({ Direction: 'out', Path: '/copied/f', Name: 'back', Client: client });
+    assert.equal(back.status, 204, back.body);
+    assert.equal(fs.readFileSync(path.join(dir, 'back'), 'utf8'), 'local\n');
+    // A stopped container too (its file system is mounted in a private view meanwhile).
+    await ok(['stop', '-t', '0', 'lc']);
+    assert.equal((await post({ Direction: 'in', Path: '/', Name: 'stopped', Client: client })).status, 204);
+    assert.equal((await post({ Direction: 'out', Path: '/stopped/f', Name: 'back2', Client: client })).status, 204);
+    assert.equal(fs.readFileSync(path.join(dir, 'back2'), 'utf8'), 'local\n');
+
+    // Not the file the client sees, no file at all, someone else's process: 421, nothing copied.
+    const other = await post({ Direction: 'in', Path: '/', Name: 'other', Client: { ...client, Ino: String(st.ino + 1n) } });
+    assert.equal(other.status, 421);
+    assert.match(other.body, /not reachable from the daemon: descriptor \d+ of process \d+ is another file/);
+    const closed = await post({ Direction: 'in', Path: '/', Name: 'other', Client: { ...client, Fd: 999 } });
+    assert.equal(closed.status, 421);
+    assert.equal((await post({ Direction: 'in', Path: '/', Name: 'other' })).status, 421);
+    const fileFd = fs.openSync(path.join(dir, 'f'), 'r');
+    const fst = fs.fstatSync(fileFd, { bigint: true });
+    const nobody = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sleep', '30'], { stdio: [fileFd, 'ignore', 'ignore'] });
+    fs.closeSync(fileFd);
+    try {
+      await eventually(() => fs.readlinkSync(`/proc/${nobody.pid}/exe`).endsWith('/sleep'));
+      const unprivileged = await post({ Direction: 'in', Path: '/', Name: 'other', Client: { Pid: nobody.pid, Fd: 0, Dev: String(fst.dev), Ino: String(fst.ino) } });
+      assert.equal(unprivileged.status, 421);
+      assert.match(unprivileged.body, /is not a root process of this machine/);
+    } finally {
+      nobody.kill('SIGKILL');
+    }
+    assert.equal((await statHeader('lc', '/other')).status, 404, 'nothing was copied');
+
+    // Malformed requests.
+    assert.equal((await post({ Direction: 'sideways', Path: '/', Name: 'x', Client: client })).status, 400);
+    const fileAsDest = await post({ Direction: 'out', Path: '/copied/f', Name: 'x', Client: { ...client, Fd: fs.openSync(path.join(dir, 'f'), 'r'), Ino: String(fst.ino) } });
+    assert.equal(fileAsDest.status, 400);
+    assert.match(fileAsDest.body, /the destination is not a directory/);
+    const missing = await post({ Direction: 'out', Path: '/nope', Name: 'x', Client: client });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body, /Could not find the file \/nope in container lc/);
+  } finally {
+    fs.closeSync(fd);
+  }
+  await ok(['rm', '-f', 'lc']);
 });
 
 test('berth cp never extracts outside the destination, whatever the daemon sends', async () => {

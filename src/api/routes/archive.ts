@@ -1,6 +1,8 @@
 /** HEAD/GET/PUT /containers/{id}/archive (docker cp) and GET /containers/{id}/changes (docker diff). */
 import type { Engine } from '../../daemon/engine';
 import type { PathStat } from '../../engine/containers/archive';
+import { openClientFile } from '../../engine/containers/local-copy';
+import { invalidParameter } from '../../util/errors';
 import { boolParam } from '../http/query';
 import { commonHeaders } from '../http/context';
 import type { Router } from '../http/router';
@@ -9,6 +11,17 @@ const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 
 function statHeader(stat: PathStat): string {
   return Buffer.from(JSON.stringify(stat)).toString('base64');
+}
+
+interface LocalCopyBody {
+  /** in: from the client's tree into the container directory Path; out: from the container's Path into the client's directory. */
+  Direction: 'in' | 'out';
+  Path: string;
+  /** The name the copied tree's top gets ('.' for a directory's contents). */
+  Name: string;
+  Client: unknown;
+  NoOverwriteDirNonDir?: boolean;
+  CopyUIDGID?: boolean;
 }
 
 export function registerArchiveRoutes(r: Router, engine: Engine): void {
@@ -38,6 +51,27 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
     });
     ctx.sendStatus(200);
+  });
+
+  // Berth's own: berth cp with a daemon on the same machine (engine/containers/local-copy.ts).
+  r.post('/containers/{id}/archive/local', async (ctx) => {
+    const body = await ctx.json<LocalCopyBody>();
+    if (body?.Direction !== 'in' && body?.Direction !== 'out') throw invalidParameter('Direction must be "in" or "out"');
+    if (typeof body.Path !== 'string' || typeof body.Name !== 'string' || body.Name === '') throw invalidParameter('Path and Name are required');
+    const file = openClientFile(body.Client);
+    try {
+      if (body.Direction === 'in') {
+        await engine.archive.putLocal(ctx.param('id'), body.Path, file, body.Name, {
+          noOverwriteDirNonDir: body.NoOverwriteDirNonDir === true,
+          copyUIDGID: body.CopyUIDGID === true,
+        });
+      } else {
+        await engine.archive.getLocal(ctx.param('id'), body.Path, file, body.Name);
+      }
+    } finally {
+      file.close();
+    }
+    ctx.sendStatus(204);
   });
 
   r.get('/containers/{id}/changes', async (ctx) => {

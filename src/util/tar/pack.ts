@@ -1,61 +1,27 @@
 /**
  * The tar writer of every tree Berth archives: `docker cp` out of a container and `export` (berthd),
- * layer diffs of a container's upper dir (commit), and `berth cp` uploads. A tree is walked without
- * following anything (lstat, O_NOFOLLOW opens; with `followTop` only a symlink given as the source
- * itself is followed) and written as ustar entries (PAX records for what does not fit) straight into
- * large buffers: headers are encoded in place and file data is read next to them, so a tree of small
- * files costs one output write per buffer and a big file one read and one write per buffer. Entries
- * come in lexical order, directories named with a trailing slash, hard links within the tree kept as
- * links; sockets are left out. For layer diffs, overlay whiteouts (char device 0/0) become OCI
- * `.wh.<name>` entries and opaque directories get a `.wh..wh..opq` entry.
+ * layer diffs of a container's upper dir (commit), and `berth cp` uploads. The tree is walked by
+ * TreeWalker (what is archived, and how, is decided there) and written as ustar entries (PAX records
+ * for what does not fit) straight into large buffers: headers are encoded in place and file data is
+ * read next to them, so a tree of small files costs one output write per buffer and a big file one
+ * read and one write per buffer.
  */
 import * as fs from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { BLOCK, encodeHeader, encodeHeaderInto, type HeaderFields } from './header';
+import { TreeWalker, type WalkOptions } from './walk';
 
 /** Size of the buffers handed to the output. */
 export const OUT_CHUNK = 1 << 20;
 /** Written buffers kept for reuse by packTree. */
 const SPARE_BUFFERS = 4;
-const WHITEOUT_PREFIX = '.wh.';
-const OPAQUE_MARKER = '.wh..wh..opq';
 const ZEROS = Buffer.alloc(2 * BLOCK);
 
-export interface PackOptions {
-  /** Entries to leave out (with what is under them), by their name in the tar and host path. */
-  skip?: (name: string, host: string) => boolean;
-  /** Convert overlay whiteouts and opaque dirs (layer diffs). */
-  overlayWhiteouts?: boolean;
-  /** Directories (host paths) that carry the overlay opaque xattr. */
-  opaqueDirs?: Set<string>;
-  /** A symlink given as the source itself is archived as what it points to (cp -L). */
-  followTop?: boolean;
-  /**
-   * An entry below the top that cannot be read fails the archive. Without it such entries are left
-   * out, as are, always, entries that vanish meanwhile.
-   */
-  strict?: boolean;
-}
+export type PackOptions = WalkOptions;
 
-/** Error codes of an entry that vanished or changed type while the tree was walked. */
-const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EINVAL', 'ENXIO']);
-
-interface DirFrame {
-  hostDir: string;
-  prefix: string;
-  names: string[];
-  i: number;
-}
-
-/**
- * Walks `host` (a file, symlink or directory tree) and fills buffers with its tar. The top entry is
- * named `name` ('.' for a directory's contents as `./…`); with `name` '' only what is under a
- * directory is archived, names relative to it (layer diffs, export).
- */
+/** Fills buffers with the tar of a tree (see TreeWalker for the entries and their names). */
 export class TreePacker {
-  private readonly stack: DirFrame[] = [];
-  private first: string | undefined;
-  private readonly links = new Map<string, string>();
+  private readonly walker: TreeWalker;
   /** The file whose data is being copied. */
   private file: { fd: number; left: number; size: number } | undefined;
   /** Bytes that did not fit in the last buffer. */
@@ -64,13 +30,8 @@ export class TreePacker {
   /** The whole archive, end marker included, was handed out. */
   finished = false;
 
-  constructor(
-    private readonly host: string,
-    name: string,
-    private readonly opts: PackOptions = {},
-  ) {
-    if (name === '') this.stack.push({ hostDir: host, prefix: '', names: fs.readdirSync(host).sort(), i: 0 });
-    else this.first = name;
+  constructor(host: string, name: string, opts: PackOptions = {}) {
+    this.walker = new TreeWalker(host, name, opts);
   }
 
   /** Fills `buf` from `off`; returns the offset reached: `buf.length`, or less once the archive is finished. */
@@ -133,107 +94,13 @@ export class TreePacker {
 
   /** The next entry's header (and the file to copy after it), or the end of the archive. */
   private next(buf: Buffer, off: number): number {
-    if (this.first !== undefined) {
-      const name = this.first;
-      this.first = undefined;
-      return this.entry(buf, off, this.host, name, true);
+    const e = this.walker.next();
+    if (!e) {
+      this.ended = true;
+      return this.put(buf, off, ZEROS);
     }
-    while (this.stack.length) {
-      const top = this.stack[this.stack.length - 1]!;
-      if (top.i < top.names.length) {
-        const n = top.names[top.i++]!;
-        return this.entry(buf, off, `${top.hostDir}/${n}`, top.prefix + n, false);
-      }
-      this.stack.pop();
-    }
-    this.ended = true;
-    return this.put(buf, off, ZEROS);
-  }
-
-  /** Whether an error on an entry below the top only leaves it out. */
-  private skippable(err: unknown, top: boolean): boolean {
-    if (top) return false;
-    return !this.opts.strict || VANISHED.has((err as NodeJS.ErrnoException).code ?? '');
-  }
-
-  private entry(buf: Buffer, off: number, host: string, name: string, top: boolean): number {
-    const opts = this.opts;
-    if (opts.skip?.(name, host)) return off;
-    const follow = top && opts.followTop === true;
-    let st: fs.Stats;
-    try {
-      st = follow ? fs.statSync(host) : fs.lstatSync(host);
-    } catch (err) {
-      if (this.skippable(err, top)) return off;
-      throw err;
-    }
-    const h: HeaderFields = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), size: 0, type: '0' };
-    if (st.isDirectory()) {
-      let names: string[];
-      try {
-        names = fs.readdirSync(host).sort();
-      } catch (err) {
-        if (!this.skippable(err, top)) throw err;
-        names = [];
-      }
-      h.type = '5';
-      if (!name.endsWith('/')) h.name = `${name}/`;
-      off = this.header(buf, off, h);
-      const prefix = name === '.' ? './' : name.endsWith('/') ? name : `${name}/`;
-      if (opts.overlayWhiteouts && opts.opaqueDirs?.has(host)) {
-        off = this.header(buf, off, { ...h, name: `${prefix}${OPAQUE_MARKER}`, type: '0', mode: 0 });
-      }
-      if (names.length) this.stack.push({ hostDir: host, prefix, names, i: 0 });
-      return off;
-    }
-    if (st.isSymbolicLink()) {
-      try {
-        h.linkname = fs.readlinkSync(host);
-      } catch (err) {
-        if (this.skippable(err, top)) return off;
-        throw err;
-      }
-      h.type = '2';
-      return this.header(buf, off, h);
-    }
-    if (st.isFile()) {
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = this.links.get(key);
-        if (first !== undefined) {
-          h.type = '1';
-          h.linkname = first;
-          return this.header(buf, off, h);
-        }
-        this.links.set(key, name);
-      }
-      let fd: number;
-      try {
-        fd = fs.openSync(host, fs.constants.O_RDONLY | (follow ? 0 : fs.constants.O_NOFOLLOW));
-      } catch (err) {
-        if (this.skippable(err, top)) return off;
-        throw err;
-      }
-      h.size = st.size;
-      if (st.size > 0) this.file = { fd, left: st.size, size: st.size };
-      else fs.closeSync(fd);
-      return this.header(buf, off, h);
-    }
-    if (opts.overlayWhiteouts && st.isCharacterDevice() && st.rdev === 0) {
-      const slash = name.lastIndexOf('/');
-      return this.header(buf, off, { ...h, name: `${name.slice(0, slash + 1)}${WHITEOUT_PREFIX}${name.slice(slash + 1)}`, mode: 0 });
-    }
-    if (st.isFIFO()) {
-      h.type = '6';
-      return this.header(buf, off, h);
-    }
-    if (st.isCharacterDevice() || st.isBlockDevice()) {
-      h.type = st.isCharacterDevice() ? '3' : '4';
-      h.devmajor = (st.rdev >> 8) & 0xfff;
-      h.devminor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
-      return this.header(buf, off, h);
-    }
-    return off; // sockets are not archived
+    if (e.fd !== undefined) this.file = { fd: e.fd, left: e.fields.size, size: e.fields.size };
+    return this.header(buf, off, e.fields);
   }
 }
 

@@ -44,13 +44,19 @@ export interface TarEntrySink {
   /** `data` is a slice of the pushed chunk: keep it only if the chunk is not reused. */
   write(data: Buffer): void;
   end(): void;
+  /**
+   * The file being written, open: a copy that does not go through write() (copyTree) puts the data
+   * straight into it, from offset 0, then calls end().
+   */
+  fd?: number;
 }
 
 export type TarEntryHandler = (entry: TarEntry) => TarEntrySink | undefined | Promise<TarEntrySink | undefined>;
 
 export class TarFormatError extends Error {}
 
-const TYPES: Record<string, TarEntryType> = {
+/** Entry types by type flag; other flags are 'other'. */
+export const TYPES: Record<string, TarEntryType> = {
   '0': 'file',
   '\0': 'file',
   '7': 'contiguous-file',
@@ -65,7 +71,8 @@ const TYPES: Record<string, TarEntryType> = {
 /** Record types that only describe the entry after them. */
 const META_TYPES = new Set(['x', 'g', 'L', 'K']);
 
-const NO_PAX: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** The PAX records of an entry that has none. */
+export const NO_PAX: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export class TarReader {
   /** Bytes of a header not yet complete, or the rest of a chunk left while a handler waited. */
