@@ -5,13 +5,12 @@ import { CommandSpec, StatusError } from '../command';
 import { FlagDef, FlagValues } from '../flags';
 import { EscapeError, Streamer, streamHijacked } from '../hijack';
 import { forwardSignals, monitorTtySize } from '../signals';
-
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { errorMessage } from '../../util/errors';
 
 /** errors.Join: messages one per line, exit status 1. */
 function joinErrors(errs: unknown[]): StatusError | undefined {
   if (errs.length === 0) return undefined;
-  return new StatusError(errs.map(errText).join('\n'), 1);
+  return new StatusError(errs.map(errorMessage).join('\n'), 1);
 }
 
 /** Runs op for every container with bounded parallelism; results keep argument order. */
@@ -59,7 +58,7 @@ async function waitStatus(cli: Cli, handle: WaitHandle | Error): Promise<number>
     return r.StatusCode;
   } catch (err) {
     if (err instanceof WaitCancelled) return new Promise<number>(() => undefined);
-    cli.err(`ERRO[0000] error waiting for container: ${errText(err)}\n`);
+    cli.err(`ERRO[0000] error waiting for container: ${errorMessage(err)}\n`);
     return 125;
   }
 }
@@ -138,7 +137,7 @@ async function runStart(cli: Cli, flags: FlagValues, args: string[]): Promise<nu
       await cli.client.containerStart(name);
       cli.out(`${name}\n`);
     } catch (err) {
-      cli.err(`${errText(err)}\n`);
+      cli.err(`${errorMessage(err)}\n`);
       failed.push(name);
     }
   }
@@ -173,7 +172,7 @@ async function runRm(cli: Cli, flags: FlagValues, args: string[]): Promise<numbe
   results.forEach((r, i) => {
     if (r.status === 'rejected') {
       if (force && isNotFound(r.reason)) {
-        cli.err(`${errText(r.reason)}\n`);
+        cli.err(`${errorMessage(r.reason)}\n`);
         return;
       }
       errs.push(r.reason);

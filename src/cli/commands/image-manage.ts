@@ -15,8 +15,7 @@ import { ellipsis } from '../format/width';
 import { FORMAT_HELP, toFilters } from '../opts';
 import { parseNormalizedNamed, tagNameOnly } from '../reference';
 import { PRUNE_FILTER_FLAG, pruneFilters, confirmAndPrune } from './lifecycle';
-
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { errorMessage } from '../../util/errors';
 
 const PLATFORM_USAGE = (what: string) => `${what}. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")`;
 
@@ -124,7 +123,7 @@ function platformQuery(value: string): string | undefined {
   try {
     return encodePlatform(value);
   } catch (err) {
-    throw new StatusError(`invalid platform: ${errText(err)}`, 1);
+    throw new StatusError(`invalid platform: ${errorMessage(err)}`, 1);
   }
 }
 
@@ -139,7 +138,7 @@ async function runRmi(cli: Cli, flags: FlagValues, args: string[]): Promise<numb
     try {
       p = encodePlatform(v);
     } catch (err) {
-      throw new StatusError(errText(err), 1);
+      throw new StatusError(errorMessage(err), 1);
     }
     if (!platforms.includes(p)) platforms.push(p);
   }
@@ -154,7 +153,7 @@ async function runRmi(cli: Cli, flags: FlagValues, args: string[]): Promise<numb
       }
     } catch (err) {
       if (!isNotFound(err)) fatal = true;
-      errs.push(errText(err));
+      errs.push(errorMessage(err));
     }
   }
   if (errs.length > 0) {
@@ -200,13 +199,13 @@ async function runTag(cli: Cli, _flags: FlagValues, args: string[]): Promise<num
   try {
     checkSourceReference(source);
   } catch (err) {
-    throw new StatusError(`Error parsing reference: ${JSON.stringify(source)} is not a valid repository/tag: ${errText(err)}`, 1);
+    throw new StatusError(`Error parsing reference: ${JSON.stringify(source)} is not a valid repository/tag: ${errorMessage(err)}`, 1);
   }
   let ref;
   try {
     ref = parseNormalizedNamed(target);
   } catch (err) {
-    throw new StatusError(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${errText(err)}`, 1);
+    throw new StatusError(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${errorMessage(err)}`, 1);
   }
   if (ref.digest !== undefined) throw new StatusError('refusing to create a tag with a digest reference', 1);
   ref = tagNameOnly(ref);
@@ -393,7 +392,7 @@ export async function archiveToOutput(cli: Cli, output: string, open: () => Prom
   try {
     validateDestination(output);
   } catch (err) {
-    throw new StatusError(`${failPrefix}: ${errText(err)}`, 1);
+    throw new StatusError(`${failPrefix}: ${errorMessage(err)}`, 1);
   }
   const abs = path.resolve(output);
   const res = await open();

@@ -7,8 +7,7 @@ import { humanSize } from '../format/units';
 import { toFilters, validateFilter } from '../opts';
 import { ramInBytes, validateBytes } from './container-flags';
 import { eachInParallel } from './containers';
-
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { errorMessage } from '../../util/errors';
 
 export const pauseCommand: CommandSpec = {
   name: 'pause',
@@ -35,7 +34,7 @@ async function runRename(cli: Cli, _flags: FlagValues, args: string[]): Promise<
   try {
     await cli.client.containerRename(oldName, newName);
   } catch (err) {
-    cli.err(`${errText(err)}\n`);
+    cli.err(`${errorMessage(err)}\n`);
     throw new StatusError(`Error: failed to rename container named ${oldName}`, 1);
   }
   return 0;
@@ -164,7 +163,7 @@ export function buildUpdateConfig(flags: FlagValues): Record<string, unknown> {
     try {
       restartPolicy = parseUpdateRestartPolicy(flags.string('restart'));
     } catch (err) {
-      throw new StatusError(errText(err), 1);
+      throw new StatusError(errorMessage(err), 1);
     }
   }
   const cpus = flags.string('cpus');
@@ -215,7 +214,7 @@ async function runUpdate(cli: Cli, flags: FlagValues, args: string[]): Promise<n
       cli.out(`${name}\n`);
       warns.push(...(r.Warnings ?? []));
     } catch (err) {
-      errs.push(errText(err));
+      errs.push(errorMessage(err));
     }
   }
   if (warns.length > 0) cli.out(`${warns.join('\n')}\n`);

@@ -11,6 +11,7 @@ import { apiTag, familiarString, parseNormalizedNamed, Reference, tagNameOnly } 
 import { forwardSignals, monitorTtySize } from '../signals';
 import { buildCreateBody } from './container-config';
 import { CONTAINER_FLAGS, CREATE_ONLY_FLAGS, RUN_ONLY_FLAGS } from './container-flags';
+import { errorMessage } from '../../util/errors';
 
 const PULL_OPTIONS = ['always', 'missing', 'never', ''];
 
@@ -37,7 +38,6 @@ export function toStatusError(message: string, command = 'run'): StatusError {
   return new StatusError(text, 125);
 }
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Pulls an image for run/create, printing the progress stream to stderr. */
 async function pullImage(cli: Cli, ref: Reference, platform: string, quiet: boolean): Promise<void> {
@@ -92,7 +92,7 @@ async function createContainer(cli: Cli, body: ContainerCreateBody, opts: Create
     try {
       fs.writeFileSync(cidfile, res.Id);
     } catch (err) {
-      throw new Error(`failed to write the container ID to the file: ${errText(err)}`);
+      throw new Error(`failed to write the container ID to the file: ${errorMessage(err)}`);
     }
   }
   return res.Id;
@@ -103,7 +103,7 @@ function buildBody(cli: Cli, flags: FlagValues, args: string[], command: string)
   try {
     return buildCreateBody(flags, { image: args[0], args: args.slice(1), env: cli.env, consoleSize: [0, 0] });
   } catch (err) {
-    throw new StatusError(withHelp(errText(err), command), 125);
+    throw new StatusError(withHelp(errorMessage(err), command), 125);
   }
 }
 
@@ -140,7 +140,7 @@ function statusOf(cli: Cli, wait: WaitHandle | Error): Promise<number> {
     (err) => {
       // A cancelled wait never reports a status (the Go goroutine just returns).
       if (err instanceof WaitCancelled) return new Promise<number>(() => undefined);
-      cli.err(`ERRO[0000] error waiting for container: ${errText(err)}\n`);
+      cli.err(`ERRO[0000] error waiting for container: ${errorMessage(err)}\n`);
       return 125;
     },
   );
@@ -165,7 +165,7 @@ async function runRun(cli: Cli, flags: FlagValues, args: string[]): Promise<numb
   try {
     id = await createContainer(cli, body, createOptions(flags));
   } catch (err) {
-    throw toStatusError(errText(err));
+    throw toStatusError(errorMessage(err));
   }
 
   const cleanups: (() => void)[] = [];
@@ -211,7 +211,7 @@ async function runRun(cli: Cli, flags: FlagValues, args: string[]): Promise<numb
         await streamer.done.catch(() => undefined);
       }
       if (body.HostConfig.AutoRemove) await status;
-      throw toStatusError(errText(err));
+      throw toStatusError(errorMessage(err));
     }
 
     if (!streamer) {

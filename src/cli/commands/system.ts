@@ -8,8 +8,7 @@ import { TabWriter } from '../format/tabwriter';
 import { compileTemplate } from '../format/template';
 import { bytesSize } from '../format/units';
 import { INSPECT_FORMAT_HELP } from '../opts';
-
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { errorMessage } from '../../util/errors';
 
 /** Go's time.ANSIC layout: "Mon Jan _2 15:04:05 2006". */
 function ansic(d: Date): string {
@@ -135,7 +134,7 @@ async function runVersion(cli: Cli, flags: FlagValues): Promise<number> {
     try {
       render = compileTemplate(format);
     } catch (err) {
-      throw new StatusError(`template parsing error: ${errText(err)}`, 64);
+      throw new StatusError(`template parsing error: ${errorMessage(err)}`, 64);
     }
   }
   let sv: VersionResponse | undefined;
@@ -152,14 +151,14 @@ async function runVersion(cli: Cli, flags: FlagValues): Promise<number> {
     try {
       tw.write(render({ Client: client, Server: sv ? serverData(sv) : null }));
     } catch (err) {
-      error ??= new Error(`template: version: ${errText(err)}`);
+      error ??= new Error(`template: version: ${errorMessage(err)}`);
     }
   } else {
     tw.write(defaultVersionText(client, sv));
   }
   tw.write('\n');
   cli.out(tw.flush());
-  if (error) throw new StatusError(errText(error), 1);
+  if (error) throw new StatusError(errorMessage(error), 1);
   return 0;
 }
 
@@ -317,8 +316,8 @@ async function runInfo(cli: Cli, flags: FlagValues): Promise<number> {
   } catch (err) {
     if (err instanceof ConnectionError) connErr = err;
     else {
-      serverErrors.push(errText(err));
-      if (format !== '') cli.err(`${errText(err)}\n`);
+      serverErrors.push(errorMessage(err));
+      if (format !== '') cli.err(`${errorMessage(err)}\n`);
     }
   }
   if (format === '') {
@@ -331,24 +330,24 @@ async function runInfo(cli: Cli, flags: FlagValues): Promise<number> {
     for (const e of serverErrors) cli.err(`ERROR: ${e}\n`);
     const errs: string[] = [];
     if (serverErrors.length > 0) errs.push('errors pretty printing info');
-    if (connErr) errs.push(errText(connErr));
+    if (connErr) errs.push(errorMessage(connErr));
     if (errs.length > 0) throw new StatusError(errs.join('\n'), 1);
     return 0;
   }
   const data = { ...(info ?? {}), ...(serverErrors.length ? { ServerErrors: serverErrors } : {}), ClientInfo: client };
-  if (connErr) throw new StatusError(errText(connErr), 1);
+  if (connErr) throw new StatusError(errorMessage(connErr), 1);
   let render: (d: unknown) => string;
   try {
     render = compileTemplate(format === 'json' ? '{{json .}}' : format);
   } catch (err) {
-    throw new StatusError(`template parsing error: ${errText(err)}`, 64);
+    throw new StatusError(`template parsing error: ${errorMessage(err)}`, 64);
   }
   let text: string;
   try {
     text = render(data);
   } catch (err) {
     cli.out('\n');
-    throw new StatusError(errText(err), 1);
+    throw new StatusError(errorMessage(err), 1);
   }
   cli.out(text + '\n');
   return 0;
