@@ -122,3 +122,23 @@ test('copyTree refuses what the extractor refuses, and leaves no file open', asy
   );
   assert.equal(fs.readdirSync('/proc/self/fd').length, before);
 });
+
+test('a file that shrinks while it is copied: the copy ends, padded to the size first seen', { timeout: 20_000 }, async () => {
+  const src = tmp();
+  const dest = tmp();
+  const big = path.join(src, 'big');
+  fs.writeFileSync(big, Buffer.alloc(3 << 20, 5));
+  fs.writeFileSync(path.join(src, 'after'), 'after\n');
+  const x = new DirExtractor(dest, {});
+  await copyTree(new TreeWalker(src, 'top', { followTop: true }), (e) => {
+    // The walker has opened the file and taken its size; now it loses most of its data.
+    if (e.name === 'top/big') fs.truncateSync(big, 1000);
+    return x.begin(e);
+  });
+  x.finish();
+  const copied = fs.readFileSync(path.join(dest, 'top/big'));
+  assert.equal(copied.length, 3 << 20);
+  assert.ok(copied.subarray(0, 1000).every((b) => b === 5));
+  assert.ok(copied.subarray(1000).every((b) => b === 0));
+  assert.equal(fs.readFileSync(path.join(dest, 'top/after'), 'utf8'), 'after\n');
+});

@@ -1,8 +1,9 @@
 /**
  * A tree copied into an extractor without a tar in between: TreeWalker's entries go to a tar entry
  * handler (the same extractors that read uploads and downloads, so names, owners, modes and every
- * check are the ones a tar would get), and file data moves inside the kernel (copy_file_range or
- * sendfile, through libuv's copyFile on the two open files) in the thread pool, several files at once.
+ * check are the ones a tar would get), and file data goes straight from one open file to the other by
+ * positioned reads and writes in the thread pool, several files at once: no tar, socket or HTTP framing in
+ * between, and no buffer allocated per piece.
  */
 import * as fs from 'node:fs';
 import type { HeaderFields } from './header';
@@ -13,6 +14,8 @@ import type { TreeWalker } from './walk';
 const PARALLEL = 16;
 /** Below this size a file is read and written on the spot: a thread-pool round trip would cost more. */
 const SMALL_FILE = 64 << 10;
+/** Bytes of a file read and written per thread-pool call (one buffer per file being copied). */
+const POOL_CHUNK = 1 << 20;
 
 /** The entry a tar reader would hand on for these header fields. */
 export function entryOf(h: HeaderFields): TarEntry {
@@ -34,6 +37,7 @@ export function entryOf(h: HeaderFields): TarEntry {
 /** Copies every entry of `walker` into `handler`; resolves once all data is written and every sink ended. */
 export async function copyTree(walker: TreeWalker, handler: TarEntryHandler): Promise<void> {
   const running = new Set<Promise<void>>();
+  const spare: Buffer[] = [];
   let failure: unknown;
   try {
     for (;;) {
@@ -65,8 +69,8 @@ export async function copyTree(walker: TreeWalker, handler: TarEntryHandler): Pr
       }
       const dst = sink.fd;
       const done = sink;
-      const p = fs.promises
-        .copyFile(`/proc/self/fd/${src}`, `/proc/self/fd/${dst}`)
+      const buf = spare.pop() ?? Buffer.allocUnsafe(POOL_CHUNK);
+      const p = copyInPool(src, dst, size, buf)
         .then(() => done.end())
         .catch((err: unknown) => {
           failure ??= err;
@@ -78,6 +82,7 @@ export async function copyTree(walker: TreeWalker, handler: TarEntryHandler): Pr
         })
         .finally(() => {
           fs.closeSync(src);
+          spare.push(buf);
           running.delete(p);
         });
       running.add(p);
@@ -88,6 +93,39 @@ export async function copyTree(walker: TreeWalker, handler: TarEntryHandler): Pr
   }
   await Promise.all(running);
   if (failure) throw failure;
+}
+
+/**
+ * `size` bytes from `src` to `dst`, both from offset 0, by positioned reads and writes in the thread
+ * pool through `buf`. A source that ends early is padded with zeros to `size`, as its tar would be; one
+ * that grew is cut at `size`. (libuv's copyFile would move the data in the kernel, but it loops forever
+ * on a file that shrinks while it is copied, or that has less data than its size says, as in sysfs.)
+ */
+function copyInPool(src: number, dst: number, size: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pos = 0;
+    const write = (off: number, len: number) => {
+      fs.write(dst, buf, off, len, pos, (err, n) => {
+        if (err) return reject(err);
+        pos += n;
+        if (n < len) return write(off + n, len - n);
+        read();
+      });
+    };
+    const read = () => {
+      if (pos >= size) return resolve();
+      const want = Math.min(buf.length, size - pos);
+      fs.read(src, buf, 0, want, pos, (err, n) => {
+        if (err) return reject(err);
+        if (n === 0) {
+          buf.fill(0, 0, want);
+          n = want;
+        }
+        write(0, n);
+      });
+    };
+    read();
+  });
 }
 
 /**
