@@ -1,7 +1,6 @@
 /** HEAD/GET/PUT /containers/{id}/archive (docker cp) and GET /containers/{id}/changes (docker diff). */
 import type { Engine } from '../../daemon/engine';
 import type { PathStat } from '../../engine/containers/archive';
-import { openClientFile } from '../../engine/containers/local-copy';
 import { invalidParameter } from '../../util/errors';
 import { boolParam } from '../http/query';
 import { commonHeaders } from '../http/context';
@@ -58,19 +57,14 @@ export function registerArchiveRoutes(r: Router, engine: Engine): void {
     const body = await ctx.json<LocalCopyBody>();
     if (body?.Direction !== 'in' && body?.Direction !== 'out') throw invalidParameter('Direction must be "in" or "out"');
     if (typeof body.Path !== 'string' || typeof body.Name !== 'string' || body.Name === '') throw invalidParameter('Path and Name are required');
-    const file = openClientFile(body.Client);
-    try {
-      if (body.Direction === 'in') {
-        await engine.archive.putLocal(ctx.param('id'), body.Path, file, body.Name, {
-          noOverwriteDirNonDir: body.NoOverwriteDirNonDir === true,
-          copyUIDGID: body.CopyUIDGID === true,
-        });
-      } else {
-        await engine.archive.getLocal(ctx.param('id'), body.Path, file, body.Name);
-      }
-    } finally {
-      file.close();
-    }
+    await engine.archive.copyLocal(ctx.param('id'), {
+      direction: body.Direction,
+      path: body.Path,
+      name: body.Name,
+      client: body.Client,
+      noOverwriteDirNonDir: body.NoOverwriteDirNonDir === true,
+      copyUIDGID: body.CopyUIDGID === true,
+    });
     ctx.sendStatus(204);
   });
 

@@ -85,7 +85,7 @@ const INFLIGHT_LOW = 4 << 20;
  * write is done; the upload is answered once every write is.
  */
 class Extraction {
-  readonly dirTimes: Array<[string, Date]> = [];
+  private readonly dirTimes: Array<[string, Date]> = [];
   /** Container directories already resolved (and made) in this upload → their host paths. */
   private readonly dirs = new Map<string, string>();
   private inflight = 0;

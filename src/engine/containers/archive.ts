@@ -9,7 +9,7 @@ import { packTree } from '../../util/tar/pack';
 import { copyTree } from '../../util/tar/tree-copy';
 import { TreeWalker } from '../../util/tar/walk';
 import { containerUserIds, copyInto, extractInto, type ExtractOptions } from './archive-extract';
-import type { ClientFile } from './local-copy';
+import { openClientFile, type ClientFile } from './local-copy';
 import { TarFormatError, TarReader, type TarEntry, type TarEntrySink } from '../../util/tar/reader';
 import { dropBytes } from '../../util/tar/writev';
 import type { EventBus } from '../events/bus';
@@ -365,10 +365,24 @@ export class ContainerArchive {
   }
 
   /**
+   * berth cp with a client on this machine (see local-copy.ts): the client's file is opened (or the
+   * request refused with 421) and the copy made straight between it and the container.
+   */
+  async copyLocal(ref: string, req: LocalCopyRequest): Promise<void> {
+    const file = openClientFile(req.client);
+    try {
+      if (req.direction === 'in') await this.putLocal(ref, req.path, file, req.name, req);
+      else await this.getLocal(ref, req.path, file, req.name);
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
    * berth cp into a container from a local client: the tree of `source` goes under the directory `p`,
    * its top entry named `name` ('.' for a directory's contents), as its tar would have.
    */
-  async putLocal(ref: string, p: string, source: ClientFile, name: string, opts: PutOptions): Promise<void> {
+  private async putLocal(ref: string, p: string, source: ClientFile, name: string, opts: PutOptions): Promise<void> {
     await this.intoDirectory(ref, p, opts, (root, dest, x) =>
       copyInto(root, dest, new TreeWalker(source.path, name, { followTop: true, strict: true }), x),
     );
@@ -415,7 +429,7 @@ export class ContainerArchive {
    * berth cp out of a container to a local client: what GET would archive at `p` is written under the
    * client's directory `dest` as the CLI would extract it, its top entry named `name`.
    */
-  async getLocal(ref: string, p: string, dest: ClientFile, name: string): Promise<void> {
+  private async getLocal(ref: string, p: string, dest: ClientFile, name: string): Promise<void> {
     if (!p) throw invalidParameter('Path cannot be empty');
     if (!dest.isDirectory) throw invalidParameter('the destination is not a directory');
     const c = this.d.store.get(ref);
@@ -437,4 +451,14 @@ export class ContainerArchive {
 export interface PutOptions {
   noOverwriteDirNonDir: boolean;
   copyUIDGID: boolean;
+}
+
+export interface LocalCopyRequest extends PutOptions {
+  /** in: the client's tree into the container directory `path`; out: the container's `path` into the client's directory. */
+  direction: 'in' | 'out';
+  path: string;
+  /** The name the copied tree's top gets ('.' for a directory's contents). */
+  name: string;
+  /** What the client holds open (local-copy.ts ClientFileRef), as it sent it. */
+  client: unknown;
 }

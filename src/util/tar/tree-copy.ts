@@ -18,7 +18,7 @@ const SMALL_FILE = 64 << 10;
 const POOL_CHUNK = 1 << 20;
 
 /** The entry a tar reader would hand on for these header fields. */
-export function entryOf(h: HeaderFields): TarEntry {
+function entryOf(h: HeaderFields): TarEntry {
   return {
     name: h.name,
     type: TYPES[h.type] ?? 'other',
