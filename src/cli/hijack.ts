@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { HijackedConnection } from '../client';
+import type { Cli } from './cli';
 import { StdcopyDemuxer } from '../client';
 
 export const DEFAULT_ESCAPE_KEYS = [16, 17];
@@ -228,4 +229,24 @@ export function streamHijacked(opts: StreamOptions): Streamer {
       finish();
     },
   };
+}
+
+/**
+ * streamHijacked on the CLI's own terminal: the streams asked for are this process's (a TTY's stderr is
+ * its stdout), warnings go to stderr as docker prints them.
+ */
+export function streamToCli(
+  cli: Cli,
+  conn: HijackedConnection,
+  o: { tty: boolean; stdin: boolean; stdout?: boolean; stderr?: boolean; detachKeys?: string },
+): Streamer {
+  return streamHijacked({
+    conn,
+    tty: o.tty,
+    stdin: o.stdin ? cli.io.stdin : undefined,
+    stdout: o.stdout === false ? undefined : cli.io.stdout,
+    stderr: o.stderr === false ? undefined : o.tty ? cli.io.stdout : cli.io.stderr,
+    detachKeys: o.detachKeys,
+    warn: (m) => cli.err(`WARN[0000] ${m}\n`),
+  });
 }

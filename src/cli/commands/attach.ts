@@ -3,7 +3,7 @@ import type { ContainerInspect, WaitHandle, WaitResponse } from '../../client';
 import type { Cli } from '../cli';
 import { CommandSpec, StatusError } from '../command';
 import { FlagValues } from '../flags';
-import { streamHijacked } from '../hijack';
+import { streamToCli } from '../hijack';
 import { forwardSignals, monitorTtySize } from '../signals';
 
 /** inspectContainerAndCheckState: the texts docker prints for containers one cannot attach to. */
@@ -56,15 +56,7 @@ async function runAttach(cli: Cli, flags: FlagValues, args: string[]): Promise<n
       cleanups.push(monitorTtySize(cli, (hh, ww) => cli.client.containerResize(name, hh, ww)));
     }
 
-    const streamer = streamHijacked({
-      conn,
-      tty: c.Config.Tty,
-      stdin: withStdin ? cli.io.stdin : undefined,
-      stdout: cli.io.stdout,
-      stderr: cli.io.stderr,
-      detachKeys,
-      warn: (m) => cli.err(`WARN[0000] ${m}\n`),
-    });
+    const streamer = streamToCli(cli, conn, { tty: c.Config.Tty, stdin: withStdin, detachKeys });
     await streamer.done;
 
     const r = await outcome;

@@ -3,7 +3,7 @@ import { isNotFound, WaitCancelled, WaitHandle } from '../../client';
 import type { Cli } from '../cli';
 import { CommandSpec, StatusError } from '../command';
 import { FlagDef, FlagValues } from '../flags';
-import { EscapeError, Streamer, streamHijacked } from '../hijack';
+import { EscapeError, Streamer, streamToCli } from '../hijack';
 import { forwardSignals, monitorTtySize } from '../signals';
 import { errorMessage } from '../../util/errors';
 
@@ -77,15 +77,7 @@ async function startAttached(cli: Cli, flags: FlagValues, name: string): Promise
       stderr: true,
       detachKeys,
     });
-    const streamer: Streamer = streamHijacked({
-      conn,
-      tty: c.Config.Tty,
-      stdin: withStdin ? cli.io.stdin : undefined,
-      stdout: cli.io.stdout,
-      stderr: cli.io.stderr,
-      detachKeys,
-      warn: (m) => cli.err(`WARN[0000] ${m}\n`),
-    });
+    const streamer: Streamer = streamToCli(cli, conn, { tty: c.Config.Tty, stdin: withStdin, detachKeys });
     streamer.done.catch(() => undefined);
     const wait = await cli.client
       .containerWait(c.Id, c.HostConfig.AutoRemove ? 'removed' : 'next-exit')

@@ -3,7 +3,7 @@ import { ConnectionError, ExecCreateConfig } from '../../client';
 import type { Cli } from '../cli';
 import { CommandSpec, StatusError } from '../command';
 import { FlagValues } from '../flags';
-import { streamHijacked } from '../hijack';
+import { streamToCli } from '../hijack';
 import { monitorTtySize } from '../signals';
 import { validateEnv } from './container-flags';
 import { readKVFile } from './container-config';
@@ -69,15 +69,7 @@ async function runExec(cli: Cli, flags: FlagValues, args: string[]): Promise<num
   }
 
   const conn = await cli.client.execAttach(execId, { tty: config.Tty, consoleSize: config.Tty ? cli.ttySize() : undefined });
-  const streamer = streamHijacked({
-    conn,
-    tty: config.Tty,
-    stdin: config.AttachStdin ? cli.io.stdin : undefined,
-    stdout: cli.io.stdout,
-    stderr: config.Tty ? cli.io.stdout : cli.io.stderr,
-    detachKeys: config.DetachKeys || undefined,
-    warn: (m) => cli.err(`WARN[0000] ${m}\n`),
-  });
+  const streamer = streamToCli(cli, conn, { tty: config.Tty, stdin: config.AttachStdin === true, detachKeys: config.DetachKeys || undefined });
   let stopResize: (() => void) | undefined;
   if (config.Tty && cli.inIsTerminal) {
     stopResize = monitorTtySize(cli, (h, w) => cli.client.execResize(execId, h, w));

@@ -6,7 +6,7 @@ import type { Cli } from '../cli';
 import { CommandSpec, StatusError, withHelp } from '../command';
 import { FlagValues } from '../flags';
 import { displayJSONMessages } from '../format/progress';
-import { EscapeError, Streamer, streamHijacked } from '../hijack';
+import { EscapeError, Streamer, streamToCli } from '../hijack';
 import { apiTag, familiarString, parseNormalizedNamed, Reference, tagNameOnly } from '../reference';
 import { forwardSignals, monitorTtySize } from '../signals';
 import { buildCreateBody } from './container-config';
@@ -182,14 +182,12 @@ async function runRun(cli: Cli, flags: FlagValues, args: string[]): Promise<numb
         stderr: body.AttachStderr,
         detachKeys: flags.string('detach-keys') || cli.config.detachKeys || undefined,
       });
-      streamer = streamHijacked({
-        conn,
-        tty: body.Tty,
-        stdin: body.AttachStdin ? cli.io.stdin : undefined,
-        stdout: body.AttachStdout ? cli.io.stdout : undefined,
-        stderr: body.AttachStderr ? (body.Tty ? cli.io.stdout : cli.io.stderr) : undefined,
+      streamer = streamToCli(cli, conn, {
+        tty: body.Tty === true,
+        stdin: body.AttachStdin === true,
+        stdout: body.AttachStdout === true,
+        stderr: body.AttachStderr === true,
         detachKeys: flags.string('detach-keys') || cli.config.detachKeys || undefined,
-        warn: (m) => cli.err(`WARN[0000] ${m}\n`),
       });
       streamer.done.catch(() => undefined);
     }
