@@ -62,15 +62,7 @@ function berthSafe(args: string[], input?: string): Promise<CmdResult> {
   });
 }
 
-/** Runs the same arguments through docker and berth and expects the same exit code and output. */
-async function same(args: string[], input?: string): Promise<CmdResult> {
-  const dk = await d.docker(args, { input });
-  const bt = await d.berth(args, { input });
-  assert.equal(bt.code, dk.code, `exit code of ${args.join(' ')}: ${bt.stderr}`);
-  assert.equal(bt.stdout, dk.stdout, `stdout of ${args.join(' ')}`);
-  assert.equal(bt.stderr, dk.stderr.replace(/docker/g, 'berth'), `stderr of ${args.join(' ')}`);
-  return bt;
-}
+const same = (args: string[], input?: string) => d.sameAsDocker(args, input);
 
 test('help texts match docker', async () => {
   for (const cmd of [['exec'], ['container', 'exec'], ['attach'], ['container', 'attach']]) {

@@ -22,14 +22,7 @@ after(async () => {
 const relTime = (s: string) =>
   s.replace(/(\d+ seconds?|About a minute|Less than a second|\d+ minutes) ago/g, 'X ago').replace(/ {2,}/g, '  ');
 
-async function same(args: string[], input?: string | Buffer): Promise<CmdResult> {
-  const dk = await d.docker(args, { input });
-  const bt = await d.berth(args, { input });
-  assert.equal(bt.code, dk.code, `exit code of ${args.join(' ')}: ${bt.stderr}`);
-  assert.equal(relTime(bt.stdout), relTime(dk.stdout), `stdout of ${args.join(' ')}`);
-  assert.equal(bt.stderr, dk.stderr.replace(/docker/g, 'berth'), `stderr of ${args.join(' ')}`);
-  return bt;
-}
+const same = (args: string[], input?: string | Buffer) => d.sameAsDocker(args, input, relTime);
 
 /** Binary stdout of a command (save). */
 function rawStdout(file: string, args: string[]): Promise<{ code: number; out: Buffer; err: string }> {

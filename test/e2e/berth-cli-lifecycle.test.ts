@@ -32,14 +32,7 @@ after(async () => {
   assert.deepEqual(await d.stop(), []);
 });
 
-async function same(args: string[], input?: string): Promise<CmdResult> {
-  const dk = await d.docker(args, { input });
-  const bt = await d.berth(args, { input });
-  assert.equal(bt.code, dk.code, `exit code of ${args.join(' ')}: ${bt.stderr}`);
-  assert.equal(bt.stdout, dk.stdout, `stdout of ${args.join(' ')}`);
-  assert.equal(bt.stderr, dk.stderr.replace(/docker/g, 'berth'), `stderr of ${args.join(' ')}`);
-  return bt;
-}
+const same = (args: string[], input?: string) => d.sameAsDocker(args, input);
 
 /** Runs a state-changing command through docker on `dName` and berth on `bName`; compares with the names swapped. */
 async function mirrored(args: (name: string) => string[], dName: string, bName: string): Promise<CmdResult> {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -156,6 +157,19 @@ export class TestDaemon {
     const r = await this.docker(args, opts);
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
     return r.stdout;
+  }
+
+  /**
+   * Runs the same arguments through the docker CLI and berth against this daemon and asserts the same
+   * exit code, stdout (compared after `normalize`) and stderr (with "docker" read as "berth"); berth's result.
+   */
+  async sameAsDocker(args: string[], input?: string | Buffer, normalize: (out: string) => string = (s) => s): Promise<CmdResult> {
+    const dk = await this.docker(args, { input });
+    const bt = await this.berth(args, { input });
+    assert.equal(bt.code, dk.code, `exit code of ${args.join(' ')}: ${bt.stderr}`);
+    assert.equal(normalize(bt.stdout), normalize(dk.stdout), `stdout of ${args.join(' ')}`);
+    assert.equal(bt.stderr, dk.stderr.replace(/docker/g, 'berth'), `stderr of ${args.join(' ')}`);
+    return bt;
   }
 
   berth(args: string[], opts: CmdOptions = {}): Promise<CmdResult> {

@@ -203,3 +203,22 @@ export async function legacyArchive(): Promise<{ tar: Buffer; layers: Buffer[] }
   ]);
   return { tar, layers: [base, child] };
 }
+
+/** A docker-archive tagged `tag`: `base` as the first layer, then `count - 1` layers each adding the file /layer<i> ("<i>\n"). */
+export async function manyLayerArchive(count: number, tag: string, base: Buffer): Promise<Buffer> {
+  const layers: Buffer[] = [base];
+  for (let i = 1; i < count; i++) layers.push(await makeTar([{ name: `layer${i}`, body: `${i}\n` }]));
+  const diffIds = layers.map((l) => `sha256:${crypto.createHash('sha256').update(l).digest('hex')}`);
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: layers.map(() => ({ created: '2026-01-01T00:00:00Z', created_by: 'test' })),
+  });
+  return makeTar([
+    { name: 'config.json', body: config },
+    { name: 'manifest.json', body: JSON.stringify([{ Config: 'config.json', RepoTags: [tag], Layers: layers.map((_, i) => `l${i}.tar`) }]) },
+    ...layers.map((l, i) => ({ name: `l${i}.tar`, body: l })),
+  ]);
+}
